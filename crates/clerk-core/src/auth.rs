@@ -1,0 +1,567 @@
+//! The verified session: one auth object for v1 and v2 tokens, with `has()` authorization checks.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::claims::{self, Actor, RawClaims};
+use crate::ids::{OrganizationId, SessionId, UserId};
+
+/// The status of the session a token belongs to (`sts`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionStatus {
+    /// `active` (also assumed when the token has no `sts`).
+    Active,
+    /// `pending`: signed in but with tasks to finish (e.g. choose an organization). Treated as signed out unless
+    /// the verifier accepts pending sessions.
+    Pending,
+    /// A status this SDK does not know yet.
+    Unknown(String),
+}
+
+impl SessionStatus {
+    fn from_claim(s: Option<&str>) -> Self {
+        match s {
+            None | Some("active") => Self::Active,
+            Some("pending") => Self::Pending,
+            Some(other) => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The status as Clerk spells it.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Active => "active",
+            Self::Pending => "pending",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+
+/// The active organization of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ActiveOrganization {
+    /// The organization id.
+    pub id: OrganizationId,
+    /// Its slug, when the token carries it.
+    pub slug: Option<String>,
+    /// The member's role, always `org:`-prefixed (v2 tokens carry it unprefixed; it is normalised).
+    pub role: Option<String>,
+    /// The member's permissions, `org:<feature>:<permission>` (v2: decoded from `fea`, `o.per` and `o.fpm`).
+    pub permissions: Vec<String>,
+}
+
+/// A reverification requirement: how recently the user must have verified, and with which factors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reverification {
+    /// 10 minutes, multi factor (`strict_mfa`).
+    StrictMfa,
+    /// 10 minutes, second factor (`strict`).
+    Strict,
+    /// 60 minutes, second factor (`moderate`).
+    Moderate,
+    /// 1 day, second factor (`lax`).
+    Lax,
+    /// A custom requirement.
+    Custom {
+        /// Which factors must be fresh.
+        level: FactorLevel,
+        /// How recent, in minutes.
+        after_minutes: i64,
+    },
+}
+
+/// Which factors a reverification requirement concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorLevel {
+    /// The first factor only.
+    FirstFactor,
+    /// The second factor, or the first when no second factor is enrolled.
+    SecondFactor,
+    /// Both factors (the first alone when no second factor is enrolled).
+    MultiFactor,
+}
+
+impl Reverification {
+    /// The preset's name as the official SDKs spell it (`strict_mfa`, …); `None` for custom.
+    #[must_use]
+    pub const fn preset_name(self) -> Option<&'static str> {
+        match self {
+            Self::StrictMfa => Some("strict_mfa"),
+            Self::Strict => Some("strict"),
+            Self::Moderate => Some("moderate"),
+            Self::Lax => Some("lax"),
+            Self::Custom { .. } => None,
+        }
+    }
+
+    /// The level and the freshness in minutes.
+    #[must_use]
+    pub const fn requirement(self) -> (FactorLevel, i64) {
+        match self {
+            Self::StrictMfa => (FactorLevel::MultiFactor, 10),
+            Self::Strict => (FactorLevel::SecondFactor, 10),
+            Self::Moderate => (FactorLevel::SecondFactor, 60),
+            Self::Lax => (FactorLevel::SecondFactor, 1440),
+            Self::Custom { level, after_minutes } => (level, after_minutes),
+        }
+    }
+}
+
+/// One authorization check for [`SessionAuth::has`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Check<'a> {
+    /// The member's role in the active organization (`org:admin` or `admin`).
+    Role(&'a str),
+    /// A permission in the active organization (`org:invoices:create` or `invoices:create`).
+    Permission(&'a str),
+    /// A feature of the plan: `o:`/`org:`/`organization:` or `u:`/`user:` scoped, unscoped = either.
+    Feature(&'a str),
+    /// A plan, scoped like features.
+    Plan(&'a str),
+    /// The user verified recently enough.
+    Reverification(Reverification),
+}
+
+pub(crate) struct AuthInner {
+    pub(crate) user_id: UserId,
+    pub(crate) session_id: Option<SessionId>,
+    pub(crate) status: SessionStatus,
+    pub(crate) actor: Option<Actor>,
+    pub(crate) org: Option<ActiveOrganization>,
+    pub(crate) features: Vec<String>,
+    pub(crate) plans: Vec<String>,
+    pub(crate) fva: Option<[i64; 2]>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) authorized_party: Option<String>,
+    pub(crate) expires_at_ms: i64,
+    pub(crate) not_before_ms: Option<i64>,
+    pub(crate) issued_at_ms: Option<i64>,
+    pub(crate) token_id: Option<String>,
+    pub(crate) version: u32,
+    pub(crate) payload: Box<[u8]>,
+    pub(crate) token: Box<str>,
+}
+
+/// A verified Clerk session. Cheap to clone (one reference count).
+///
+/// `Debug` prints ids and status but never the token.
+#[derive(Clone)]
+pub struct SessionAuth(pub(crate) Arc<AuthInner>);
+
+impl fmt::Debug for SessionAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.0;
+        f.debug_struct("SessionAuth")
+            .field("user_id", &i.user_id)
+            .field("session_id", &i.session_id)
+            .field("status", &i.status)
+            .field("actor", &i.actor)
+            .field("org", &i.org)
+            .field("version", &i.version)
+            .field("token", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+fn prefix_org(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with("org:") { s.into() } else { format!("org:{s}").into() }
+}
+
+impl SessionAuth {
+    /// Builds the auth object from claims that passed every check (`sub` present, `exp` present).
+    pub(crate) fn from_claims(c: RawClaims, payload: Box<[u8]>, token: &str, sub: String, exp_ms: i64) -> Self {
+        let version = c.v.unwrap_or(1);
+        let (org, features, plans) = if version >= 2 {
+            let o = c.o.unwrap_or_default();
+            let permissions = claims::decode_v2_permissions(c.fea.as_deref(), o.per.as_deref(), o.fpm.as_deref());
+            let org = o.id.map(|id| ActiveOrganization {
+                id: OrganizationId::new(id),
+                slug: o.slg,
+                role: o.rol.as_deref().map(|r| prefix_org(r).into_owned()),
+                permissions,
+            });
+            let features =
+                c.fea.as_deref().map(|f| claims::comma_list(f).map(str::to_owned).collect()).unwrap_or_default();
+            let plans =
+                c.pla.as_deref().map(|p| claims::comma_list(p).map(str::to_owned).collect()).unwrap_or_default();
+            (org, features, plans)
+        } else {
+            let org = c.org_id.map(|id| ActiveOrganization {
+                id: OrganizationId::new(id),
+                slug: c.org_slug,
+                role: c.org_role.as_deref().map(|r| prefix_org(r).into_owned()),
+                permissions: c.org_permissions.0.unwrap_or_default(),
+            });
+            (org, Vec::new(), Vec::new())
+        };
+        Self(Arc::new(AuthInner {
+            user_id: UserId::new(sub),
+            session_id: c.sid.map(SessionId::new),
+            status: SessionStatus::from_claim(c.sts.as_deref()),
+            actor: c.act,
+            org,
+            features,
+            plans,
+            fva: c.fva.0,
+            issuer: c.iss,
+            authorized_party: c.azp,
+            expires_at_ms: exp_ms,
+            not_before_ms: c.nbf.map(|d| d.0),
+            issued_at_ms: c.iat.map(|d| d.0),
+            token_id: c.jti,
+            version,
+            payload,
+            token: token.into(),
+        }))
+    }
+
+    /// The signed-in user (`sub`).
+    #[must_use]
+    pub fn user_id(&self) -> &UserId {
+        &self.0.user_id
+    }
+
+    /// The session (`sid`).
+    #[must_use]
+    pub fn session_id(&self) -> Option<&SessionId> {
+        self.0.session_id.as_ref()
+    }
+
+    /// The session status (`sts`).
+    #[must_use]
+    pub fn session_status(&self) -> &SessionStatus {
+        &self.0.status
+    }
+
+    /// The impersonator, when an actor token started this session (`act`).
+    #[must_use]
+    pub fn actor(&self) -> Option<&Actor> {
+        self.0.actor.as_ref()
+    }
+
+    /// The active organization, if any.
+    #[must_use]
+    pub fn organization(&self) -> Option<&ActiveOrganization> {
+        self.0.org.as_ref()
+    }
+
+    /// The active organization's id.
+    #[must_use]
+    pub fn org_id(&self) -> Option<&OrganizationId> {
+        self.0.org.as_ref().map(|o| &o.id)
+    }
+
+    /// The active organization's slug.
+    #[must_use]
+    pub fn org_slug(&self) -> Option<&str> {
+        self.0.org.as_ref().and_then(|o| o.slug.as_deref())
+    }
+
+    /// The member's role in the active organization, `org:`-prefixed.
+    #[must_use]
+    pub fn org_role(&self) -> Option<&str> {
+        self.0.org.as_ref().and_then(|o| o.role.as_deref())
+    }
+
+    /// The member's permissions in the active organization.
+    #[must_use]
+    pub fn org_permissions(&self) -> &[String] {
+        self.0.org.as_ref().map_or(&[], |o| &o.permissions)
+    }
+
+    /// Features, as the token lists them (`o:feature`, `u:feature`; v2 tokens only).
+    #[must_use]
+    pub fn features(&self) -> &[String] {
+        &self.0.features
+    }
+
+    /// Plans, as the token lists them (`u:free`, `o:pro`; v2 tokens only).
+    #[must_use]
+    pub fn plans(&self) -> &[String] {
+        &self.0.plans
+    }
+
+    /// Minutes since the first and second factor were verified (`fva`); `-1` where a factor is not enrolled.
+    #[must_use]
+    pub fn factor_verification_age(&self) -> Option<[i64; 2]> {
+        self.0.fva
+    }
+
+    /// The issuer (`iss`).
+    #[must_use]
+    pub fn issuer(&self) -> Option<&str> {
+        self.0.issuer.as_deref()
+    }
+
+    /// The authorized party (`azp`), the origin the token was minted for.
+    #[must_use]
+    pub fn authorized_party(&self) -> Option<&str> {
+        self.0.authorized_party.as_deref()
+    }
+
+    /// Expiry, seconds since the epoch (`exp`).
+    #[must_use]
+    pub fn expires_at(&self) -> i64 {
+        self.0.expires_at_ms.div_euclid(1000)
+    }
+
+    /// Issue time, seconds since the epoch (`iat`).
+    #[must_use]
+    pub fn issued_at(&self) -> Option<i64> {
+        self.0.issued_at_ms.map(|ms| ms.div_euclid(1000))
+    }
+
+    /// Not-before time, seconds since the epoch (`nbf`).
+    #[must_use]
+    pub fn not_before(&self) -> Option<i64> {
+        self.0.not_before_ms.map(|ms| ms.div_euclid(1000))
+    }
+
+    /// The token id (`jti`).
+    #[must_use]
+    pub fn token_id(&self) -> Option<&str> {
+        self.0.token_id.as_deref()
+    }
+
+    /// The claims format version: 1 or 2.
+    #[must_use]
+    pub fn claims_version(&self) -> u32 {
+        self.0.version
+    }
+
+    /// The raw JSON payload of the token, as signed.
+    #[must_use]
+    pub fn raw_claims(&self) -> &[u8] {
+        &self.0.payload
+    }
+
+    /// All claims as a JSON object (parsed on each call; custom claims included).
+    #[must_use]
+    pub fn claims(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_slice(&self.0.payload).unwrap_or_default()
+    }
+
+    /// One claim by name, parsed on demand.
+    #[must_use]
+    pub fn claim(&self, name: &str) -> Option<serde_json::Value> {
+        self.claims().remove(name)
+    }
+
+    /// Deserialises the payload into the caller's type (custom claims from a session token template).
+    ///
+    /// # Errors
+    /// The `serde_json` error when the payload does not fit `T`.
+    pub fn custom_claims<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.0.payload)
+    }
+
+    /// The raw session token, for forwarding to another service. Handle with care: it is a bearer credential.
+    #[must_use]
+    pub fn token(&self) -> &str {
+        &self.0.token
+    }
+
+    /// Authorization check with the official SDKs' semantics: false without an active org for role and permission,
+    /// scoped feature and plan matching, reverification presets; missing or malformed data fails closed.
+    #[must_use]
+    pub fn has(&self, check: Check<'_>) -> bool {
+        if self.0.user_id.as_str().is_empty() {
+            return false;
+        }
+        match check {
+            Check::Role(role) => {
+                self.0.org.as_ref().and_then(|o| o.role.as_deref()).is_some_and(|r| r == prefix_org(role))
+            }
+            Check::Permission(perm) => {
+                let wanted = prefix_org(perm);
+                self.0.org.as_ref().is_some_and(|o| o.permissions.iter().any(|p| *p == wanted))
+            }
+            Check::Feature(f) => scoped_match(&self.0.features, f),
+            Check::Plan(p) => scoped_match(&self.0.plans, p),
+            Check::Reverification(r) => self.0.fva.is_some_and(|fva| reverified(fva, r)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Org,
+    User,
+    Either,
+}
+
+fn parse_wanted(wanted: &str) -> (Scope, &str) {
+    match wanted.split_once(':') {
+        Some(("o" | "org" | "organization", name)) => (Scope::Org, name),
+        Some(("u" | "user", name)) => (Scope::User, name),
+        _ => (Scope::Either, wanted),
+    }
+}
+
+fn scoped_match(items: &[String], wanted: &str) -> bool {
+    let (scope, name) = parse_wanted(wanted);
+    if name.is_empty() {
+        return false;
+    }
+    items.iter().any(|item| {
+        let Some((item_scope, item_name)) = item.split_once(':') else { return false };
+        if item_name != name {
+            return false;
+        }
+        let org = item_scope.contains('o');
+        let user = item_scope.contains('u');
+        match scope {
+            Scope::Org => org,
+            Scope::User => user,
+            Scope::Either => org || user,
+        }
+    })
+}
+
+fn reverified([first, second]: [i64; 2], r: Reverification) -> bool {
+    let (level, after) = r.requirement();
+    if after <= 0 {
+        return false;
+    }
+    let fresh = |age: i64| age >= 0 && age < after;
+    let first_ok = fresh(first);
+    match level {
+        FactorLevel::FirstFactor => first_ok,
+        FactorLevel::SecondFactor => {
+            if second == -1 {
+                first_ok
+            } else {
+                fresh(second)
+            }
+        }
+        FactorLevel::MultiFactor => {
+            if second == -1 {
+                first_ok
+            } else {
+                first_ok && fresh(second)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(json: &str) -> SessionAuth {
+        let c: RawClaims = serde_json::from_str(json).unwrap();
+        let sub = c.sub.clone().unwrap();
+        SessionAuth::from_claims(c, json.as_bytes().into(), "tok", sub, 0)
+    }
+
+    #[test]
+    fn v1_org_claims() {
+        let a = auth(
+            r#"{"sub":"user_1","sid":"sess_1","org_id":"org_1","org_slug":"acme","org_role":"org:admin",
+                "org_permissions":["org:billing:manage"]}"#,
+        );
+        assert_eq!(a.claims_version(), 1);
+        assert_eq!(a.org_id().unwrap(), "org_1");
+        assert_eq!(a.org_slug(), Some("acme"));
+        assert!(a.has(Check::Role("org:admin")));
+        assert!(a.has(Check::Role("admin")));
+        assert!(!a.has(Check::Role("member")));
+        assert!(a.has(Check::Permission("billing:manage")));
+        assert!(a.has(Check::Permission("org:billing:manage")));
+        assert!(!a.has(Check::Permission("org:billing:read")));
+    }
+
+    #[test]
+    fn v2_claims_normalise() {
+        let a = auth(
+            r#"{"v":2,"sub":"user_1","sid":"sess_1","sts":"active","pla":"u:free,o:pro",
+                "fea":"o:repositories,o:projects,u:dashboard,uo:support",
+                "o":{"id":"org_9","slg":"acme","rol":"admin","per":"read,create,update,delete,revoke","fpm":"7,21,1"}}"#,
+        );
+        assert_eq!(a.claims_version(), 2);
+        assert_eq!(a.org_role(), Some("org:admin"));
+        assert_eq!(a.org_slug(), Some("acme"));
+        assert_eq!(
+            a.org_permissions(),
+            [
+                "org:repositories:read",
+                "org:repositories:create",
+                "org:repositories:update",
+                "org:projects:read",
+                "org:projects:update",
+                "org:projects:revoke",
+                "org:support:read",
+            ]
+        );
+        assert!(a.has(Check::Role("admin")));
+        assert!(a.has(Check::Permission("org:projects:revoke")));
+        assert!(!a.has(Check::Permission("org:projects:delete")));
+        assert!(a.has(Check::Plan("pro")));
+        assert!(a.has(Check::Plan("o:pro")));
+        assert!(a.has(Check::Plan("org:pro")));
+        assert!(!a.has(Check::Plan("user:pro")));
+        assert!(a.has(Check::Plan("u:free")));
+        assert!(a.has(Check::Feature("dashboard")));
+        assert!(a.has(Check::Feature("user:dashboard")));
+        assert!(!a.has(Check::Feature("organization:dashboard")));
+        assert!(a.has(Check::Feature("organization:support")));
+        assert!(a.has(Check::Feature("u:support")));
+        assert!(!a.has(Check::Feature("nope")));
+        assert!(!a.has(Check::Feature("o:")));
+    }
+
+    #[test]
+    fn no_org_means_no_role_or_permission() {
+        let a = auth(r#"{"sub":"user_1","org_role":"org:admin","org_permissions":["org:a:b"]}"#);
+        assert!(a.organization().is_none());
+        assert!(!a.has(Check::Role("org:admin")));
+        assert!(!a.has(Check::Permission("org:a:b")));
+    }
+
+    #[test]
+    fn reverification_presets() {
+        let cases: &[(&str, Reverification, bool)] = &[
+            (r#"[5,5]"#, Reverification::StrictMfa, true),
+            (r#"[5,10]"#, Reverification::StrictMfa, false),
+            (r#"[11,5]"#, Reverification::StrictMfa, false),
+            (r#"[5,-1]"#, Reverification::StrictMfa, true),
+            (r#"[50,5]"#, Reverification::Strict, true),
+            (r#"[5,50]"#, Reverification::Strict, false),
+            (r#"[5,50]"#, Reverification::Moderate, true),
+            (r#"[70,-1]"#, Reverification::Moderate, false),
+            (r#"[1000,-1]"#, Reverification::Lax, true),
+            (r#"[1440,-1]"#, Reverification::Lax, false),
+            (r#"[-1,-1]"#, Reverification::Lax, false),
+            (r#""garbage""#, Reverification::Lax, false),
+            (r#"[1,1]"#, Reverification::Custom { level: FactorLevel::FirstFactor, after_minutes: 0 }, false),
+            (r#"[1,100]"#, Reverification::Custom { level: FactorLevel::FirstFactor, after_minutes: 2 }, true),
+        ];
+        for (fva, r, want) in cases {
+            let a = auth(&format!(r#"{{"sub":"user_1","fva":{fva}}}"#));
+            assert_eq!(a.has(Check::Reverification(*r)), *want, "fva {fva} {r:?}");
+        }
+        let a = auth(r#"{"sub":"user_1"}"#);
+        assert!(!a.has(Check::Reverification(Reverification::Lax)));
+    }
+
+    #[test]
+    fn custom_claims_and_debug() {
+        #[derive(serde::Deserialize)]
+        struct Mine {
+            tier: String,
+        }
+        let a = auth(r#"{"sub":"user_1","tier":"gold","sts":"pending"}"#);
+        assert_eq!(a.custom_claims::<Mine>().unwrap().tier, "gold");
+        assert_eq!(a.claim("tier"), Some(serde_json::json!("gold")));
+        assert_eq!(a.session_status(), &SessionStatus::Pending);
+        let dbg = format!("{a:?}");
+        assert!(dbg.contains("user_1") && !dbg.contains("tok\""), "{dbg}");
+    }
+}

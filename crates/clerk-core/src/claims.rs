@@ -1,0 +1,223 @@
+//! Session token claims, v1 and v2, deserialised once into typed structs.
+
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::{Deserialize, Serialize};
+
+/// A JWT NumericDate, kept in milliseconds so fractional seconds compare exactly as the official SDKs compare them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct NumericDate(pub(crate) i64);
+
+impl<'de> Deserialize<'de> for NumericDate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = NumericDate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number of seconds since the epoch")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
+                i64::try_from(v)
+                    .ok()
+                    .and_then(|v| v.checked_mul(1000))
+                    .map(NumericDate)
+                    .ok_or_else(|| E::custom("date out of range"))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
+                v.checked_mul(1000).map(NumericDate).ok_or_else(|| E::custom("date out of range"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumericDate, E> {
+                let ms = v * 1000.0;
+                if ms.is_finite() && ms.abs() < 9.0e15 {
+                    #[allow(clippy::cast_possible_truncation)]
+                    Ok(NumericDate(ms.floor() as i64))
+                } else {
+                    Err(E::custom("date out of range"))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An `aud` claim: a string or an array of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The impersonator of an impersonated session (`act`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Actor {
+    /// The actor's user id (or another subject).
+    pub sub: String,
+    /// The actor's issuer, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// The actor's session id, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The actor type, when given.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub actor_type: Option<String>,
+}
+
+/// v2 organization claim `o`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct OrgV2 {
+    pub(crate) id: Option<String>,
+    pub(crate) slg: Option<String>,
+    pub(crate) rol: Option<String>,
+    pub(crate) per: Option<String>,
+    pub(crate) fpm: Option<String>,
+}
+
+/// A field that must not make the whole token invalid when malformed: it reads as absent and checks fail closed.
+#[derive(Debug, Clone)]
+pub(crate) struct Lenient<T>(pub(crate) Option<T>);
+
+impl<T> Default for Lenient<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either<T> {
+            Ok(T),
+            Other(IgnoredAny),
+        }
+        Ok(match Either::<T>::deserialize(d)? {
+            Either::Ok(v) => Self(Some(v)),
+            Either::Other(_) => Self(None),
+        })
+    }
+}
+
+/// Every claim this SDK reads, v1 and v2 together. Unknown claims are ignored here and stay readable through the
+/// raw payload. A claim of the wrong type fails the token (`token-invalid`), except the informational ones marked
+/// [`Lenient`].
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawClaims {
+    pub(crate) sub: Option<String>,
+    pub(crate) exp: Option<NumericDate>,
+    pub(crate) nbf: Option<NumericDate>,
+    pub(crate) iat: Option<NumericDate>,
+    pub(crate) azp: Option<String>,
+    pub(crate) iss: Option<String>,
+    pub(crate) aud: Option<Audience>,
+    pub(crate) sid: Option<String>,
+    pub(crate) jti: Option<String>,
+    pub(crate) sts: Option<String>,
+    pub(crate) act: Option<Actor>,
+    #[serde(default)]
+    pub(crate) fva: Lenient<[i64; 2]>,
+    pub(crate) v: Option<u32>,
+    // v1
+    pub(crate) org_id: Option<String>,
+    pub(crate) org_slug: Option<String>,
+    pub(crate) org_role: Option<String>,
+    #[serde(default)]
+    pub(crate) org_permissions: Lenient<Vec<String>>,
+    // v2
+    pub(crate) o: Option<OrgV2>,
+    pub(crate) fea: Option<String>,
+    pub(crate) pla: Option<String>,
+}
+
+/// Splits a comma list into trimmed, non-empty items.
+pub(crate) fn comma_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty())
+}
+
+/// The org-scoped feature names of a v2 `fea` claim, in order (scope containing `o`: `o`, `uo`, `ou`).
+pub(crate) fn org_features(fea: &str) -> Vec<&str> {
+    comma_list(fea)
+        .filter_map(|item| {
+            let (scope, name) = item.split_once(':')?;
+            scope.contains('o').then_some(name)
+        })
+        .collect()
+}
+
+/// Decodes v2 organization permissions: for org feature `i`, `fpm[i]` is a decimal bitmask over `per`
+/// (least significant bit first); a set bit `j` grants `org:<feature>:<per[j]>`. Malformed entries grant nothing.
+pub(crate) fn decode_v2_permissions(fea: Option<&str>, per: Option<&str>, fpm: Option<&str>) -> Vec<String> {
+    let (Some(fea), Some(per), Some(fpm)) = (fea, per, fpm) else { return Vec::new() };
+    let permissions: Vec<&str> = per.split(',').map(str::trim).collect();
+    let masks: Vec<Option<u64>> = fpm.split(',').map(|m| m.trim().parse::<u64>().ok()).collect();
+    let mut out = Vec::new();
+    for (i, feature) in org_features(fea).into_iter().enumerate() {
+        let Some(Some(mask)) = masks.get(i) else { continue };
+        for (j, perm) in permissions.iter().enumerate() {
+            if j < 64 && mask & (1u64 << j) != 0 && !perm.is_empty() {
+                out.push(format!("org:{feature}:{perm}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v2_permission_vector_from_clerk_behaviour() {
+        let got = decode_v2_permissions(
+            Some("o:repositories,o:projects"),
+            Some("read,create,update,delete,revoke"),
+            Some("7,21"),
+        );
+        assert_eq!(
+            got,
+            [
+                "org:repositories:read",
+                "org:repositories:create",
+                "org:repositories:update",
+                "org:projects:read",
+                "org:projects:update",
+                "org:projects:revoke",
+            ]
+        );
+    }
+
+    #[test]
+    fn v2_permissions_skip_user_features_and_bad_masks() {
+        // u: features do not take an fpm slot; a malformed mask grants nothing for its feature only.
+        let got = decode_v2_permissions(Some("u:x,o:a,uo:b,o:c"), Some("read,write"), Some("1,x,3"));
+        assert_eq!(got, ["org:a:read", "org:c:read", "org:c:write"]);
+        assert!(decode_v2_permissions(None, Some("read"), Some("1")).is_empty());
+        assert!(decode_v2_permissions(Some("o:a"), Some("read"), None).is_empty());
+        // Bits beyond the permission list are ignored.
+        assert_eq!(decode_v2_permissions(Some("o:a"), Some("read"), Some("255")), ["org:a:read"]);
+    }
+
+    #[test]
+    fn numeric_dates() {
+        let d: NumericDate = serde_json::from_str("1700000000").unwrap();
+        assert_eq!(d.0, 1_700_000_000_000);
+        let d: NumericDate = serde_json::from_str("1700000000.5").unwrap();
+        assert_eq!(d.0, 1_700_000_000_500);
+        assert!(serde_json::from_str::<NumericDate>("\"1700000000\"").is_err());
+        assert!(serde_json::from_str::<NumericDate>("1e300").is_err());
+        assert!(serde_json::from_str::<NumericDate>("null").is_err());
+    }
+
+    #[test]
+    fn lenient_fields_do_not_fail_the_claims() {
+        let c: RawClaims = serde_json::from_str(r#"{"sub":"user_1","fva":"bad","org_permissions":7}"#).unwrap();
+        assert!(c.fva.0.is_none());
+        assert!(c.org_permissions.0.is_none());
+        let c: RawClaims = serde_json::from_str(r#"{"sub":"user_1","fva":[3,-1]}"#).unwrap();
+        assert_eq!(c.fva.0, Some([3, -1]));
+        assert!(serde_json::from_str::<RawClaims>(r#"{"sub":1}"#).is_err());
+        assert!(serde_json::from_str::<RawClaims>(r#"{"exp":"1"}"#).is_err());
+        assert!(serde_json::from_str::<RawClaims>(r#"{"sub":"a","sub":"b"}"#).is_err());
+    }
+}

@@ -1,0 +1,884 @@
+//! The verifier: Clerk's session-token checks, in Clerk's order, over keys parsed once.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use http::HeaderMap;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::auth::{SessionAuth, SessionStatus};
+use crate::claims::{Audience, RawClaims};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{BuildError, Reason, VerifyError};
+use crate::jwk::{Algorithm, B64URL, KeySet};
+use crate::jwks::{BackendApiJwks, JwksSource, KeyCacheConfig, KeyStore, UrlJwks};
+use crate::keys::{PublishableKey, parse_secret_key};
+use crate::source::{TokenExtractor, TokenOrigin, TokenSourceError};
+use crate::transport::{HttpTransport, RetryPolicy};
+
+/// The default bound on a token's length: 8 KiB. Clerk session tokens are well under 4 KiB (they travel in a
+/// cookie); the margin leaves room for custom claims while capping the work any input can cause.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The default Backend API URL.
+pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
+
+/// Header `cat` of session tokens.
+const CAT_SESSION: &str = "cl_B7d4PD111AAA";
+/// Header `cat` meaning "ignore".
+const CAT_IGNORE: &str = "cl_I7d4PD111III";
+
+/// What to do with a session whose status is `pending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PendingSessions {
+    /// Treat as signed out (`session-token-pending`). The default, as the official SDKs.
+    #[default]
+    Reject,
+    /// Accept; check [`SessionAuth::session_status`] yourself.
+    Accept,
+}
+
+/// The optional strict issuer check (the official SDKs no longer check `iss`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum IssuerCheck {
+    /// Do not check `iss` (the official SDKs' behaviour). The default.
+    #[default]
+    Off,
+    /// `iss` must equal the Frontend API URL derived from the publishable key or the domain.
+    Derived,
+    /// `iss` must equal one of these (e.g. a proxy URL).
+    OneOf(Vec<String>),
+}
+
+/// The verified-token cache: repeat verification of an identical token costs a hash lookup, not an RSA operation.
+///
+/// Entries are keyed on the whole token, re-check `exp`, `nbf` and `iat` on every hit with the same skew as a full
+/// verification, are bounded in number, and are dropped when the key set changes. Default capacity 4096 entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct TokenCacheConfig {
+    capacity: usize,
+}
+
+impl Default for TokenCacheConfig {
+    fn default() -> Self {
+        Self { capacity: 4096 }
+    }
+}
+
+impl TokenCacheConfig {
+    /// A cache of at most `capacity` tokens; 0 disables it.
+    pub const fn capacity(capacity: usize) -> Self {
+        Self { capacity }
+    }
+
+    /// No cache: every verification runs in full.
+    pub const fn disabled() -> Self {
+        Self { capacity: 0 }
+    }
+}
+
+#[derive(Clone)]
+struct CachedAuth {
+    auth: SessionAuth,
+    generation: u64,
+}
+
+type TokenCache = quick_cache::sync::Cache<Box<str>, CachedAuth>;
+
+/// Why a request could not be authenticated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestAuthError {
+    /// The request's credentials cannot be read (malformed `Authorization` header, …).
+    #[error(transparent)]
+    Source(#[from] TokenSourceError),
+    /// A token was found and refused.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+impl RequestAuthError {
+    /// The Clerk reason code (`token-invalid` for unreadable credentials).
+    #[must_use]
+    pub const fn reason(&self) -> Reason {
+        match self {
+            Self::Source(_) => Reason::TokenInvalid,
+            Self::Verify(e) => e.reason(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Options {
+    algorithms: [bool; 3],
+    skew_ms: i64,
+    authorized_parties: Vec<String>,
+    audience: Vec<String>,
+    issuers: Vec<String>,
+    pending: PendingSessions,
+    max_token_bytes: usize,
+}
+
+struct Inner {
+    keys: Arc<KeyStore>,
+    options: Options,
+    clock: Arc<dyn Clock>,
+    cache: Option<TokenCache>,
+    extractor: TokenExtractor,
+}
+
+/// Verifies Clerk session tokens. Cheap to clone; clones share keys and caches.
+///
+/// ```
+/// # async fn demo(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// use clerk_core::Verifier;
+/// let verifier = Verifier::builder()
+///     .secret_key("sk_test_...")?
+///     .authorized_parties(["https://app.example.com"])
+///     .build()?;
+/// let auth = verifier.verify(token).await?;
+/// println!("signed in as {}", auth.user_id());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &self.inner.keys)
+            .field("options", &self.inner.options)
+            .field("cache", &self.inner.cache.as_ref().map(|c| c.capacity()))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    typ: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cat: Option<Cow<'a, str>>,
+}
+
+const fn invalid(detail: &'static str) -> VerifyError {
+    VerifyError::with_detail(Reason::TokenInvalid, detail)
+}
+
+fn is_json_object(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// The parts of a compact JWS that survived step 1.
+struct Decoded<'t> {
+    header_kid: Option<Cow<'t, str>>,
+    alg: Algorithm,
+    signing_input: &'t [u8],
+    payload: Vec<u8>,
+    signature: [u8; MAX_SIG],
+    signature_len: usize,
+}
+
+/// RSA-8192 signatures are 1024 bytes.
+const MAX_SIG: usize = 1024;
+const MAX_HEADER: usize = 1024;
+
+impl Verifier {
+    /// A builder with every option at its default.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// A builder configured from the environment like the official SDKs: `CLERK_SECRET_KEY`, `CLERK_API_URL`,
+    /// `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY`, and `CLERK_AUTHORIZED_PARTIES` (comma-separated).
+    ///
+    /// # Errors
+    /// When a variable is set but invalid.
+    pub fn from_env() -> Result<VerifierBuilder, BuildError> {
+        VerifierBuilder::from_env()
+    }
+
+    /// Verifies a session token and returns the session.
+    ///
+    /// # Errors
+    /// A [`VerifyError`] whose [`reason()`](VerifyError::reason) is Clerk's reason code.
+    pub async fn verify(&self, token: &str) -> Result<SessionAuth, VerifyError> {
+        let inner = &*self.inner;
+        if token.len() > inner.options.max_token_bytes {
+            return Err(invalid("token exceeds the size bound"));
+        }
+        if let Some(hit) = self.cache_lookup(token) {
+            return hit;
+        }
+        let decoded = decode(token, &inner.options)?;
+        let (key, generation) = inner.keys.resolve(decoded.header_kid.as_deref()).await?;
+        if !key.allows(decoded.alg) {
+            return Err(VerifyError::with_detail(Reason::TokenInvalidAlgorithm, "key does not allow the token's alg"));
+        }
+        if !key.verify(decoded.alg, decoded.signing_input, &decoded.signature[..decoded.signature_len]) {
+            return Err(VerifyError::new(Reason::TokenInvalidSignature));
+        }
+        let auth = self.check_claims(token, decoded.payload)?;
+        if let Some(cache) = &inner.cache {
+            cache.insert(token.into(), CachedAuth { auth: auth.clone(), generation });
+        }
+        Ok(auth)
+    }
+
+    /// Finds the token in a request (header, then cookie) and verifies it. `Ok(None)`: no credentials at all.
+    ///
+    /// # Errors
+    /// [`RequestAuthError`]: unreadable credentials, or a refused token.
+    pub async fn verify_request(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<(SessionAuth, TokenOrigin)>, RequestAuthError> {
+        let Some(found) = self.inner.extractor.extract(headers)? else { return Ok(None) };
+        let auth = self.verify(found.token()).await?;
+        Ok(Some((auth, found.origin())))
+    }
+
+    /// The token extractor this verifier uses for [`verify_request`](Self::verify_request).
+    #[must_use]
+    pub fn extractor(&self) -> &TokenExtractor {
+        &self.inner.extractor
+    }
+
+    #[inline]
+    fn cache_lookup(&self, token: &str) -> Option<Result<SessionAuth, VerifyError>> {
+        let cache = self.inner.cache.as_ref()?;
+        let hit = cache.get(token)?;
+        if hit.generation != self.inner.keys.generation() {
+            cache.remove(token);
+            return None;
+        }
+        let i = &hit.auth.0;
+        let now = i64::try_from(self.inner.clock.now_millis()).unwrap_or(i64::MAX);
+        if let Err(e) = check_times(i.expires_at_ms, i.not_before_ms, i.issued_at_ms, now, self.inner.options.skew_ms) {
+            if e.reason() == Reason::TokenExpired {
+                cache.remove(token);
+            }
+            return Some(Err(e));
+        }
+        Some(Ok(hit.auth))
+    }
+
+    fn check_claims(&self, token: &str, payload: Vec<u8>) -> Result<SessionAuth, VerifyError> {
+        let o = &self.inner.options;
+        let claims: RawClaims = serde_json::from_slice(&payload)
+            .map_err(|_| VerifyError::with_detail(Reason::TokenVerificationFailed, "a claim has the wrong type"))?;
+        let Some(sub) = claims.sub.clone() else {
+            return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "`sub` is required"));
+        };
+        let Some(exp) = claims.exp else {
+            return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "`exp` is required"));
+        };
+        let now = i64::try_from(self.inner.clock.now_millis()).unwrap_or(i64::MAX);
+        check_times(exp.0, claims.nbf.map(|d| d.0), claims.iat.map(|d| d.0), now, o.skew_ms)?;
+        if !o.authorized_parties.is_empty() {
+            match claims.azp.as_deref() {
+                Some(azp) if o.authorized_parties.iter().any(|p| p == azp) => {}
+                _ => return Err(VerifyError::new(Reason::TokenInvalidAuthorizedParties)),
+            }
+        }
+        if !o.audience.is_empty() {
+            let ok = match &claims.aud {
+                None => true,
+                Some(Audience::One(a)) => a.is_empty() || o.audience.iter().any(|x| x == a),
+                Some(Audience::Many(list)) => list.is_empty() || list.iter().any(|a| o.audience.iter().any(|x| x == a)),
+            };
+            if !ok {
+                return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "audience not accepted"));
+            }
+        }
+        if !o.issuers.is_empty() && !claims.iss.as_deref().is_some_and(|iss| o.issuers.iter().any(|x| x == iss)) {
+            return Err(VerifyError::new(Reason::TokenInvalidIssuer));
+        }
+        let auth = SessionAuth::from_claims(claims, payload.into_boxed_slice(), token, sub, exp.0);
+        if o.pending == PendingSessions::Reject && *auth.session_status() == SessionStatus::Pending {
+            return Err(VerifyError::new(Reason::SessionTokenPending));
+        }
+        Ok(auth)
+    }
+
+    /// Fetches the key set now (no-op for static keys).
+    ///
+    /// # Errors
+    /// The fetch failure.
+    pub async fn refresh_keys(&self) -> Result<(), VerifyError> {
+        self.inner.keys.force_refresh().await.map_err(|e| VerifyError::with_source(e.reason(), e))
+    }
+
+    /// How many key fetches this verifier has started (for tests and metrics).
+    #[must_use]
+    pub fn key_fetch_count(&self) -> u64 {
+        self.inner.keys.fetch_count()
+    }
+
+    /// The key ids currently loaded.
+    #[must_use]
+    pub fn loaded_kids(&self) -> Vec<String> {
+        self.inner.keys.snapshot().keys.as_ref().map(|k| k.kids().map(str::to_owned).collect()).unwrap_or_default()
+    }
+
+    /// The current key-set generation: changes whenever the set of keys changes.
+    #[must_use]
+    pub fn key_generation(&self) -> u64 {
+        self.inner.keys.generation()
+    }
+
+    /// How many verified tokens are cached.
+    #[must_use]
+    pub fn cached_tokens(&self) -> usize {
+        self.inner.cache.as_ref().map_or(0, quick_cache::sync::Cache::len)
+    }
+
+    /// Spawns a tokio task that refreshes the keys ahead of expiry for as long as this verifier (or a clone) lives.
+    /// Returns `None` for static keys or when not called inside a tokio runtime.
+    #[must_use]
+    pub fn spawn_key_refresh(&self) -> Option<tokio::task::JoinHandle<()>> {
+        if !self.inner.keys.is_remote() {
+            return None;
+        }
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        let weak = self.inner.keys.downgrade();
+        let retry_every = self.inner.keys.min_refresh_interval().max(Duration::from_millis(100));
+        Some(handle.spawn(async move {
+            loop {
+                let wait = match weak.upgrade() {
+                    Some(store) => store.next_refresh_in(),
+                    None => return,
+                };
+                tokio::time::sleep(wait.max(Duration::from_millis(100))).await;
+                let Some(store) = weak.upgrade() else { return };
+                if store.next_refresh_in().is_zero() && store.force_refresh().await.is_err() {
+                    drop(store);
+                    tokio::time::sleep(retry_every).await;
+                }
+            }
+        }))
+    }
+}
+
+#[inline]
+fn check_times(
+    exp_ms: i64,
+    nbf_ms: Option<i64>,
+    iat_ms: Option<i64>,
+    now_ms: i64,
+    skew_ms: i64,
+) -> Result<(), VerifyError> {
+    if exp_ms <= now_ms.saturating_sub(skew_ms) {
+        return Err(VerifyError::new(Reason::TokenExpired));
+    }
+    if nbf_ms.is_some_and(|nbf| nbf > now_ms.saturating_add(skew_ms)) {
+        return Err(VerifyError::new(Reason::TokenNotActiveYet));
+    }
+    if iat_ms.is_some_and(|iat| iat > now_ms.saturating_add(skew_ms)) {
+        return Err(VerifyError::new(Reason::TokenIatInTheFuture));
+    }
+    Ok(())
+}
+
+/// Step 1 (compact form, JSON objects) and step 2 (header) of Clerk's order.
+fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
+    let bytes = token.as_bytes();
+    let Some(d1) = memchr_dot(bytes, 0) else { return Err(invalid("not three segments")) };
+    let Some(d2) = memchr_dot(bytes, d1 + 1) else { return Err(invalid("not three segments")) };
+    if memchr_dot(bytes, d2 + 1).is_some() {
+        return Err(invalid("not three segments"));
+    }
+    let (h64, p64, s64) = (&bytes[..d1], &bytes[d1 + 1..d2], &bytes[d2 + 1..]);
+    if h64.is_empty() || p64.is_empty() || s64.is_empty() {
+        return Err(invalid("empty segment"));
+    }
+    if h64.len() > MAX_HEADER * 4 / 3 + 4 {
+        return Err(invalid("header too large"));
+    }
+    if s64.len() > MAX_SIG * 4 / 3 + 4 {
+        return Err(invalid("signature too large"));
+    }
+    let mut hbuf = [0u8; MAX_HEADER + 8];
+    let hlen = B64URL.decode_slice(h64, &mut hbuf).map_err(|_| invalid("header is not base64url"))?;
+    let hjson = &hbuf[..hlen];
+    if !is_json_object(hjson) {
+        return Err(invalid("header is not a JSON object"));
+    }
+    let mut sbuf = [0u8; MAX_SIG + 8];
+    let slen = B64URL.decode_slice(s64, &mut sbuf).map_err(|_| invalid("signature is not base64url"))?;
+    let payload = B64URL.decode(p64).map_err(|_| invalid("payload is not base64url"))?;
+    if !is_json_object(&payload) || serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
+        return Err(invalid("payload is not a JSON object"));
+    }
+    let header: Header<'_> = serde_json::from_slice(hjson).map_err(|_| invalid("header is not a JWS header"))?;
+
+    // Step 2: header.
+    let alg = header
+        .alg
+        .as_deref()
+        .and_then(Algorithm::from_name)
+        .filter(|a| o.algorithms[*a as usize])
+        .ok_or(VerifyError::new(Reason::TokenInvalidAlgorithm))?;
+    if let Some(typ) = header.typ.as_deref()
+        && typ != "JWT"
+    {
+        if typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt") {
+            return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "OAuth access token"));
+        }
+        return Err(invalid("`typ` must be JWT"));
+    }
+    if let Some(cat) = header.cat.as_deref()
+        && cat != CAT_SESSION
+        && cat != CAT_IGNORE
+    {
+        return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a session token"));
+    }
+    let kid = header.kid.map(|k| Cow::Owned(k.into_owned()));
+    let mut signature = [0u8; MAX_SIG];
+    signature[..slen.min(MAX_SIG)].copy_from_slice(&sbuf[..slen.min(MAX_SIG)]);
+    Ok(Decoded {
+        header_kid: kid,
+        alg,
+        signing_input: &bytes[..d2],
+        payload,
+        signature,
+        signature_len: slen.min(MAX_SIG),
+    })
+}
+
+#[inline]
+fn memchr_dot(b: &[u8], from: usize) -> Option<usize> {
+    b.get(from..)?.iter().position(|&c| c == b'.').map(|p| p + from)
+}
+
+/// Where the verifier gets its keys.
+#[derive(Clone)]
+enum KeySourceConfig {
+    None,
+    Pem(String),
+    Jwks(Vec<u8>),
+    Custom(Arc<dyn JwksSource>),
+    Url(String),
+}
+
+/// Builds a [`Verifier`]. Every option has a documented default; `build()` checks the combination.
+///
+/// Key source precedence, as the official SDKs: a JWT public key (networkless) or static JWKS, else a custom
+/// [`JwksSource`], else the Backend API (secret key), else a JWKS URL (explicit, or from the domain or the
+/// publishable key).
+#[must_use]
+pub struct VerifierBuilder {
+    secret_key: Option<SecretString>,
+    api_url: String,
+    publishable_key: Option<PublishableKey>,
+    domain: Option<String>,
+    source: KeySourceConfig,
+    transport: Option<Arc<dyn HttpTransport>>,
+    retry: RetryPolicy,
+    options: Options,
+    issuer: IssuerCheck,
+    clock: Arc<dyn Clock>,
+    key_cache: KeyCacheConfig,
+    token_cache: TokenCacheConfig,
+    cookie_name: Option<String>,
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field("api_url", &self.api_url)
+            .field("publishable_key", &self.publishable_key)
+            .field("domain", &self.domain)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for VerifierBuilder {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            api_url: DEFAULT_API_URL.to_owned(),
+            publishable_key: None,
+            domain: None,
+            source: KeySourceConfig::None,
+            transport: None,
+            retry: RetryPolicy::default(),
+            options: Options {
+                algorithms: [true; 3],
+                skew_ms: 5000,
+                authorized_parties: Vec::new(),
+                audience: Vec::new(),
+                issuers: Vec::new(),
+                pending: PendingSessions::Reject,
+                max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            },
+            issuer: IssuerCheck::Off,
+            clock: Arc::new(SystemClock),
+            key_cache: KeyCacheConfig::default(),
+            token_cache: TokenCacheConfig::default(),
+            cookie_name: None,
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl VerifierBuilder {
+    /// Reads `CLERK_SECRET_KEY`, `CLERK_API_URL`, `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY` and
+    /// `CLERK_AUTHORIZED_PARTIES` (comma-separated); unset or empty variables are skipped.
+    ///
+    /// # Errors
+    /// When a set variable is invalid.
+    pub fn from_env() -> Result<Self, BuildError> {
+        let mut b = Self::default();
+        if let Some(sk) = env("CLERK_SECRET_KEY") {
+            b = b.secret_key(&sk)?;
+        }
+        if let Some(url) = env("CLERK_API_URL") {
+            b = b.api_url(&url)?;
+        }
+        if let Some(pk) = env("CLERK_PUBLISHABLE_KEY") {
+            b = b.publishable_key(&pk)?;
+        }
+        if let Some(pem) = env("CLERK_JWT_KEY") {
+            b = b.jwt_key(&pem)?;
+        }
+        if let Some(parties) = env("CLERK_AUTHORIZED_PARTIES") {
+            b = b.authorized_parties(parties.split(',').map(str::trim).filter(|p| !p.is_empty()));
+        }
+        Ok(b)
+    }
+
+    /// The instance's secret key: keys come from `GET {api_url}/v1/jwks`.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidSecretKey`] unless it starts `sk_test_`/`sk_live_`.
+    pub fn secret_key(mut self, key: &str) -> Result<Self, BuildError> {
+        self.secret_key = Some(parse_secret_key(key)?);
+        Ok(self)
+    }
+
+    /// The Backend API URL. Default `https://api.clerk.com`.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidUrl`] unless it is an `http(s)://` URL.
+    pub fn api_url(mut self, url: &str) -> Result<Self, BuildError> {
+        check_url(url, "api_url")?;
+        self.api_url = url.trim_end_matches('/').to_owned();
+        Ok(self)
+    }
+
+    /// The publishable key: enables the suffixed session cookie, the derived issuer, and (without a secret key) the
+    /// Frontend API JWKS.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidPublishableKey`].
+    pub fn publishable_key(mut self, key: &str) -> Result<Self, BuildError> {
+        self.publishable_key = Some(PublishableKey::parse(key)?);
+        Ok(self)
+    }
+
+    /// The Frontend API domain (the Elixir library's `domain` setting, e.g. `example.clerk.accounts.dev`): keys from
+    /// `https://{domain}/.well-known/jwks.json` (without a secret key), issuer `https://{domain}`.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidUrl`] when the domain is not a host name.
+    pub fn domain(mut self, domain: &str) -> Result<Self, BuildError> {
+        let d = domain.trim().trim_start_matches("https://").trim_end_matches('/');
+        if d.is_empty() || !d.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':')) {
+            return Err(BuildError::InvalidUrl { field: "domain" });
+        }
+        self.domain = Some(d.to_owned());
+        Ok(self)
+    }
+
+    /// Keys from this JWKS URL (no credentials sent).
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidUrl`].
+    pub fn jwks_url(mut self, url: &str) -> Result<Self, BuildError> {
+        check_url(url, "jwks_url")?;
+        self.source = KeySourceConfig::Url(url.to_owned());
+        Ok(self)
+    }
+
+    /// Networkless verification with a PEM public key (`CLERK_JWT_KEY`), of any RSA size from 2048 to 8192 bits.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidKey`] when it does not parse.
+    pub fn jwt_key(mut self, pem: &str) -> Result<Self, BuildError> {
+        KeySet::from_pem(pem).map_err(BuildError::InvalidKey)?;
+        self.source = KeySourceConfig::Pem(pem.to_owned());
+        Ok(self)
+    }
+
+    /// Networkless verification with a static JWKS document.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidKey`] when it holds no usable key.
+    pub fn jwks_json(mut self, json: impl Into<Vec<u8>>) -> Result<Self, BuildError> {
+        let json = json.into();
+        KeySet::from_jwks_json(&json).map_err(BuildError::InvalidKey)?;
+        self.source = KeySourceConfig::Jwks(json);
+        Ok(self)
+    }
+
+    /// Keys from a custom source (e.g. a `clerk-api` client).
+    pub fn key_source(mut self, source: Arc<dyn JwksSource>) -> Self {
+        self.source = KeySourceConfig::Custom(source);
+        self
+    }
+
+    /// The HTTP transport for key fetches. Default: [`HyperTransport`](crate::HyperTransport) (feature `hyper`).
+    pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Retries of key fetches. Default: 3 attempts, I/O errors and 5xx only.
+    pub const fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The origins allowed in `azp`. Default: none configured, `azp` not checked. When set, a token without `azp`
+    /// or with another one is refused. Set this when tokens may come from cookies.
+    pub fn authorized_parties<I, S>(mut self, parties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.options.authorized_parties = parties.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepted audiences; checked only when the token has an `aud`. Default: none.
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.options.audience = audience.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The strict issuer check. Default [`IssuerCheck::Off`], as the official SDKs.
+    pub fn issuer(mut self, check: IssuerCheck) -> Self {
+        self.issuer = check;
+        self
+    }
+
+    /// Clock skew allowed on `exp`, `nbf` and `iat`. Default 5 s; zero is honoured.
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.options.skew_ms = i64::try_from(skew.as_millis()).unwrap_or(i64::MAX);
+        self
+    }
+
+    /// What to do with pending sessions. Default [`PendingSessions::Reject`].
+    pub const fn pending_sessions(mut self, policy: PendingSessions) -> Self {
+        self.options.pending = policy;
+        self
+    }
+
+    /// The accepted algorithms. Default RS256, RS384, RS512.
+    pub fn algorithms(mut self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.options.algorithms = [false; 3];
+        for a in algs {
+            self.options.algorithms[a as usize] = true;
+        }
+        self
+    }
+
+    /// The longest token accepted, in bytes. Default [`DEFAULT_MAX_TOKEN_BYTES`] (8 KiB).
+    pub const fn max_token_bytes(mut self, n: usize) -> Self {
+        self.options.max_token_bytes = n;
+        self
+    }
+
+    /// The clock. Default: the system clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The key cache policy. Default [`KeyCacheConfig::default`].
+    pub const fn key_cache(mut self, config: KeyCacheConfig) -> Self {
+        self.key_cache = config;
+        self
+    }
+
+    /// The verified-token cache. Default 4096 entries.
+    pub const fn token_cache(mut self, config: TokenCacheConfig) -> Self {
+        self.token_cache = config;
+        self
+    }
+
+    /// The session cookie's name for [`Verifier::verify_request`]. Default `__session`.
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = Some(name.into());
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    /// [`BuildError::NoKeySource`] without any key source; [`BuildError::InvalidOption`] for an unusable
+    /// combination (e.g. the derived issuer check without a publishable key or domain, or no algorithm).
+    pub fn build(self) -> Result<Verifier, BuildError> {
+        let mut options = self.options;
+        if !options.algorithms.iter().any(|a| *a) {
+            return Err(BuildError::InvalidOption { field: "algorithms", why: "at least one algorithm is required" });
+        }
+        if options.skew_ms < 0 {
+            return Err(BuildError::InvalidOption { field: "clock_skew", why: "out of range" });
+        }
+        if options.max_token_bytes == 0 {
+            return Err(BuildError::InvalidOption { field: "max_token_bytes", why: "must be positive" });
+        }
+        options.issuers = match self.issuer {
+            IssuerCheck::Off => Vec::new(),
+            IssuerCheck::OneOf(list) if list.is_empty() => {
+                return Err(BuildError::InvalidOption { field: "issuer", why: "empty issuer list" });
+            }
+            IssuerCheck::OneOf(list) => list,
+            IssuerCheck::Derived => {
+                let mut list = Vec::new();
+                if let Some(pk) = &self.publishable_key {
+                    list.push(pk.frontend_api_url());
+                }
+                if let Some(d) = &self.domain {
+                    list.push(format!("https://{d}"));
+                }
+                if list.is_empty() {
+                    return Err(BuildError::InvalidOption {
+                        field: "issuer",
+                        why: "the derived issuer needs a publishable key or a domain",
+                    });
+                }
+                list
+            }
+        };
+        let transport = |t: &Option<Arc<dyn HttpTransport>>| -> Result<Arc<dyn HttpTransport>, BuildError> {
+            match t {
+                Some(t) => Ok(Arc::clone(t)),
+                None => default_transport(),
+            }
+        };
+        let keys = match self.source {
+            KeySourceConfig::Pem(pem) => {
+                KeyStore::new_static(KeySet::from_pem(&pem).map_err(BuildError::InvalidKey)?, Arc::clone(&self.clock))
+            }
+            KeySourceConfig::Jwks(json) => KeyStore::new_static(
+                KeySet::from_jwks_json(&json).map_err(BuildError::InvalidKey)?,
+                Arc::clone(&self.clock),
+            ),
+            KeySourceConfig::Custom(src) => KeyStore::new_remote(src, self.key_cache, Arc::clone(&self.clock)),
+            KeySourceConfig::Url(url) => KeyStore::new_remote(
+                Arc::new(UrlJwks::new(url, transport(&self.transport)?, self.retry)),
+                self.key_cache,
+                Arc::clone(&self.clock),
+            ),
+            KeySourceConfig::None => {
+                let source: Arc<dyn JwksSource> = if let Some(sk) = self.secret_key {
+                    Arc::new(BackendApiJwks::new(&self.api_url, sk, transport(&self.transport)?, self.retry))
+                } else if let Some(d) = &self.domain {
+                    Arc::new(UrlJwks::new(
+                        format!("https://{d}/.well-known/jwks.json"),
+                        transport(&self.transport)?,
+                        self.retry,
+                    ))
+                } else if let Some(pk) = &self.publishable_key {
+                    Arc::new(UrlJwks::new(pk.jwks_url(), transport(&self.transport)?, self.retry))
+                } else {
+                    return Err(BuildError::NoKeySource);
+                };
+                KeyStore::new_remote(source, self.key_cache, Arc::clone(&self.clock))
+            }
+        };
+        let mut extractor = TokenExtractor::new();
+        if let Some(name) = self.cookie_name {
+            extractor = extractor.with_cookie_name(name)?;
+        }
+        if let Some(pk) = &self.publishable_key {
+            extractor = extractor.with_publishable_key(pk);
+        }
+        let cache = (self.token_cache.capacity > 0).then(|| TokenCache::new(self.token_cache.capacity));
+        Ok(Verifier { inner: Arc::new(Inner { keys: Arc::new(keys), options, clock: self.clock, cache, extractor }) })
+    }
+}
+
+fn check_url(url: &str, field: &'static str) -> Result<(), BuildError> {
+    let ok = url
+        .parse::<http::Uri>()
+        .ok()
+        .is_some_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty()));
+    if ok { Ok(()) } else { Err(BuildError::InvalidUrl { field }) }
+}
+
+#[cfg(feature = "hyper")]
+fn default_transport() -> Result<Arc<dyn HttpTransport>, BuildError> {
+    Ok(Arc::new(crate::transport::HyperTransport::new()?))
+}
+
+#[cfg(not(feature = "hyper"))]
+fn default_transport() -> Result<Arc<dyn HttpTransport>, BuildError> {
+    Err(BuildError::InvalidOption {
+        field: "transport",
+        why: "no transport configured and the `hyper` feature (the default transport) is off",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_times_semantics() {
+        let now = 1_000_000;
+        // exp <= now - skew is expired; exactly at the boundary too.
+        assert_eq!(check_times(now - 5000, None, None, now, 5000).unwrap_err().reason(), Reason::TokenExpired);
+        assert!(check_times(now - 4999, None, None, now, 5000).is_ok());
+        // Zero skew honoured.
+        assert_eq!(check_times(now, None, None, now, 0).unwrap_err().reason(), Reason::TokenExpired);
+        assert!(check_times(now + 1, None, None, now, 0).is_ok());
+        assert_eq!(
+            check_times(now + 10_000, Some(now + 5001), None, now, 5000).unwrap_err().reason(),
+            Reason::TokenNotActiveYet
+        );
+        assert!(check_times(now + 10_000, Some(now + 5000), None, now, 5000).is_ok());
+        assert_eq!(
+            check_times(now + 10_000, None, Some(now + 5001), now, 5000).unwrap_err().reason(),
+            Reason::TokenIatInTheFuture
+        );
+    }
+
+    #[test]
+    fn builder_rejects_bad_config() {
+        assert!(matches!(Verifier::builder().build(), Err(BuildError::NoKeySource)));
+        assert!(Verifier::builder().secret_key("pk_test_x").is_err());
+        assert!(Verifier::builder().api_url("ftp://x").is_err());
+        assert!(Verifier::builder().jwks_url("not a url").is_err());
+        assert!(Verifier::builder().domain("evil.com/path").is_err());
+        let b = Verifier::builder().secret_key("sk_test_abc").unwrap();
+        assert!(b.issuer(IssuerCheck::Derived).build().is_err());
+        let b = Verifier::builder().secret_key("sk_test_abc").unwrap();
+        assert!(b.algorithms([]).build().is_err());
+        let dbg = format!("{:?}", Verifier::builder().secret_key("sk_test_abc").unwrap());
+        assert!(!dbg.contains("sk_test_abc"), "{dbg}");
+    }
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests for the Clerk workspace live in `tests/`.
