@@ -1,5 +1,10 @@
 //! Workspace automation. `cargo xtask ci` runs what CI runs: format check, clippy with warnings denied, the tests,
-//! and the documentation build with warnings denied.
+//! and the documentation build with warnings denied, after checking the generated code is up to date.
+//! `cargo xtask codegen` regenerates `crates/clerk-testing/src/generated/operations.rs` from Clerk's OpenAPI spec.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod codegen;
 
 use std::process::{Command, ExitCode};
 
@@ -8,6 +13,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("test") => test(),
+        Some("codegen") => codegen::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             usage();
             Ok(())
@@ -24,7 +30,9 @@ fn main() -> ExitCode {
 }
 
 fn usage() {
-    eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci     fmt check, clippy -D warnings, tests, docs -D warnings\n  test   the workspace tests (what `ci` runs)");
+    eprintln!(
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs from the OpenAPI spec\n         (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml; --check fails if the file is stale)"
+    );
 }
 
 fn cargo() -> Command {
@@ -42,6 +50,8 @@ fn test() -> Result<(), String> {
 }
 
 fn ci() -> Result<(), String> {
+    eprintln!("xtask: == codegen --check");
+    codegen::check()?;
     run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
     test()?;

@@ -100,7 +100,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
 }
 
 /// Every claim this SDK reads, v1 and v2 together. Unknown claims are ignored here and stay readable through the
-/// raw payload. A claim of the wrong type fails the token (`token-invalid`), except the informational ones marked
+/// raw payload. A claim of the wrong type fails the token (`token-verification-failed`, as the official SDKs), except
+/// the informational ones marked
 /// [`Lenient`].
 #[derive(Debug, Deserialize)]
 pub(crate) struct RawClaims {

@@ -296,6 +296,21 @@ impl KeyStore {
         self.current.load().generation
     }
 
+    /// The current generation if its keys may still be used at `now_ms` (static keys always; fetched keys until
+    /// `ttl + stale_if_error` after the fetch), else `None`.
+    #[inline]
+    pub(crate) fn usable_generation(&self, now_ms: u64) -> Option<u64> {
+        let snap = self.current.load();
+        snap.keys.as_ref()?;
+        if self.source.is_some() {
+            let limit = ms(self.config.ttl).saturating_add(ms(self.config.stale_if_error));
+            if now_ms.saturating_sub(snap.fetched_at) >= limit {
+                return None;
+            }
+        }
+        Some(snap.generation)
+    }
+
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         self.current.load_full()
     }
@@ -407,10 +422,12 @@ impl KeyStore {
         let now = self.clock.now_millis();
         let since_last = now.saturating_sub(self.last_attempt_at.load(Ordering::Acquire));
         let have_attempted = self.attempts.load(Ordering::Acquire) > 0;
-        if have_attempted && since_last < ms(self.config.min_refresh_interval) && trigger != Trigger::Initial {
+        if have_attempted && since_last < ms(self.config.min_refresh_interval) {
             if trigger == Trigger::UnknownKid {
                 return Err(Arc::new(KeyError::RateLimited));
             }
+            // A failed fetch (the first one included) is retried at most once per interval: an outage or a revoked
+            // secret key must not turn every request into a request to Clerk.
             let failure = self.last_failure.lock().ok().and_then(|f| f.clone());
             if let Some(f) = failure {
                 return Err(f);

@@ -86,16 +86,31 @@ impl PublishableKey {
         self.instance_type
     }
 
-    /// The Frontend API URL, `https://{frontend_api}`: what Clerk puts in a session token's `iss`.
+    /// The Frontend API URL, `https://{frontend_api}`: what Clerk puts in a session token's `iss`. A loopback host
+    /// (`localhost`, `127.x.x.x`, `[::1]`, as a local emulator has) gets `http://`.
     #[must_use]
     pub fn frontend_api_url(&self) -> String {
-        format!("https://{}", self.frontend_api)
+        format!("{}://{}", self.scheme(), self.frontend_api)
     }
 
-    /// The Frontend API JWKS URL, `https://{frontend_api}/.well-known/jwks.json`.
+    /// The Frontend API JWKS URL, `{frontend_api_url}/.well-known/jwks.json`.
     #[must_use]
     pub fn jwks_url(&self) -> String {
-        format!("https://{}/.well-known/jwks.json", self.frontend_api)
+        format!("{}/.well-known/jwks.json", self.frontend_api_url())
+    }
+
+    /// Whether the Frontend API host is a loopback address (a local emulator).
+    #[must_use]
+    pub fn is_loopback(&self) -> bool {
+        let host = self.frontend_api.rsplit_once(':').map_or(self.frontend_api.as_str(), |(h, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) { h } else { self.frontend_api.as_str() }
+        });
+        let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        host == "localhost" || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.is_loopback() { "http" } else { "https" }
     }
 
     /// The suffix Clerk appends to its cookies for this instance: the first 8 characters of
@@ -157,6 +172,20 @@ mod tests {
         let pk = PublishableKey::parse(&format!("pk_test_{enc}")).unwrap();
         assert_eq!(pk.frontend_api(), "happy-cat-12.clerk.accounts.dev");
         assert_eq!(pk.instance_type(), InstanceType::Development);
+    }
+
+    #[test]
+    fn loopback_hosts_use_http() {
+        for (host, url) in [
+            ("127.0.0.1:4000", "http://127.0.0.1:4000"),
+            ("localhost:3000", "http://localhost:3000"),
+            ("localhost", "http://localhost"),
+            ("clerk.example.com", "https://clerk.example.com"),
+            ("127.0.0.1.evil.com", "https://127.0.0.1.evil.com"),
+        ] {
+            let pk = PublishableKey::parse(&format!("pk_test_{}", STANDARD.encode(format!("{host}$")))).unwrap();
+            assert_eq!(pk.frontend_api_url(), url, "{host}");
+        }
     }
 
     #[test]

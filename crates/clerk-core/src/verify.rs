@@ -259,12 +259,15 @@ impl Verifier {
     fn cache_lookup(&self, token: &str) -> Option<Result<SessionAuth, VerifyError>> {
         let cache = self.inner.cache.as_ref()?;
         let hit = cache.get(token)?;
-        if hit.generation != self.inner.keys.generation() {
+        let now_ms = self.inner.clock.now_millis();
+        // A hit answers as a full verification would: only while its key set is current and still usable (not
+        // past the stale limit).
+        if Some(hit.generation) != self.inner.keys.usable_generation(now_ms) {
             cache.remove(token);
             return None;
         }
         let i = &hit.auth.0;
-        let now = i64::try_from(self.inner.clock.now_millis()).unwrap_or(i64::MAX);
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
         if let Err(e) = check_times(i.expires_at_ms, i.not_before_ms, i.issued_at_ms, now, self.inner.options.skew_ms) {
             if e.reason() == Reason::TokenExpired {
                 cache.remove(token);
@@ -406,7 +409,7 @@ fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
     if h64.len() > MAX_HEADER * 4 / 3 + 4 {
         return Err(invalid("header too large"));
     }
-    if s64.len() > MAX_SIG * 4 / 3 + 4 {
+    if s64.len() > (MAX_SIG * 4).div_ceil(3) {
         return Err(invalid("signature too large"));
     }
     let mut hbuf = [0u8; MAX_HEADER + 8];
@@ -417,6 +420,10 @@ fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
     }
     let mut sbuf = [0u8; MAX_SIG + 8];
     let slen = B64URL.decode_slice(s64, &mut sbuf).map_err(|_| invalid("signature is not base64url"))?;
+    if slen > MAX_SIG {
+        // Never verify a prefix of the signature: the check must cover the exact token text.
+        return Err(invalid("signature too large"));
+    }
     let payload = B64URL.decode(p64).map_err(|_| invalid("payload is not base64url"))?;
     if !is_json_object(&payload) || serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
         return Err(invalid("payload is not a JSON object"));
@@ -446,15 +453,8 @@ fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
     }
     let kid = header.kid.map(|k| Cow::Owned(k.into_owned()));
     let mut signature = [0u8; MAX_SIG];
-    signature[..slen.min(MAX_SIG)].copy_from_slice(&sbuf[..slen.min(MAX_SIG)]);
-    Ok(Decoded {
-        header_kid: kid,
-        alg,
-        signing_input: &bytes[..d2],
-        payload,
-        signature,
-        signature_len: slen.min(MAX_SIG),
-    })
+    signature[..slen].copy_from_slice(&sbuf[..slen]);
+    Ok(Decoded { header_kid: kid, alg, signing_input: &bytes[..d2], payload, signature, signature_len: slen })
 }
 
 #[inline]

@@ -29,7 +29,8 @@ async fn verifies_a_josekit_token_with_static_jwks_and_pem() {
 async fn verifies_over_loopback_backend_api() {
     let k = key_a();
     let server = JwksServer::start(Mode::Jwks(k.jwks())).await;
-    let v = Verifier::builder().secret_key("sk_test_loopback").unwrap().api_url(&server.url()).unwrap().build().unwrap();
+    let v =
+        Verifier::builder().secret_key("sk_test_loopback").unwrap().api_url(&server.url()).unwrap().build().unwrap();
     let token = k.sign(&session_claims(now_secs()));
     let auth = v.verify(&token).await.unwrap();
     assert_eq!(auth.session_id().unwrap(), "sess_2bVftP1rQemOu4CPj9999999999");
