@@ -224,6 +224,7 @@ pub(crate) struct KeyStore {
     ahead_in_flight: AtomicBool,
     fetches: AtomicU64,
     last_stale_warning: AtomicU64,
+    last_kid_refresh_at: AtomicU64,
 }
 
 impl fmt::Debug for KeyStore {
@@ -287,6 +288,7 @@ impl KeyStore {
             ahead_in_flight: AtomicBool::new(false),
             fetches: AtomicU64::new(0),
             last_stale_warning: AtomicU64::new(0),
+            last_kid_refresh_at: AtomicU64::new(0),
         }
     }
 
@@ -420,18 +422,26 @@ impl KeyStore {
             return Err(failure.unwrap_or_else(|| Arc::new(KeyError::RateLimited)));
         }
         let now = self.clock.now_millis();
-        let since_last = now.saturating_sub(self.last_attempt_at.load(Ordering::Acquire));
-        let have_attempted = self.attempts.load(Ordering::Acquire) > 0;
-        if have_attempted && since_last < ms(self.config.min_refresh_interval) {
-            if trigger == Trigger::UnknownKid {
+        let interval = ms(self.config.min_refresh_interval);
+        if trigger == Trigger::UnknownKid {
+            // Unknown-kid refreshes are rate-limited among themselves: a flood of forged kids costs at most one fetch
+            // per interval, while a genuine rotation right after a scheduled fetch is still picked up.
+            let last_kid = self.last_kid_refresh_at.load(Ordering::Acquire);
+            if last_kid != 0 && now.saturating_sub(last_kid) < interval {
                 return Err(Arc::new(KeyError::RateLimited));
             }
+        }
+        let since_last = now.saturating_sub(self.last_attempt_at.load(Ordering::Acquire));
+        if self.attempts.load(Ordering::Acquire) > 0 && since_last < interval {
             // A failed fetch (the first one included) is retried at most once per interval: an outage or a revoked
             // secret key must not turn every request into a request to Clerk.
             let failure = self.last_failure.lock().ok().and_then(|f| f.clone());
             if let Some(f) = failure {
                 return Err(f);
             }
+        }
+        if trigger == Trigger::UnknownKid {
+            self.last_kid_refresh_at.store(now.max(1), Ordering::Release);
         }
         self.do_fetch(trigger).await
     }

@@ -550,10 +550,14 @@ async fn rotation_is_picked_up_and_removed_keys_stop_verifying() {
     assert_eq!(server.hits(), 4);
     assert_ne!(v.key_generation(), g1);
     assert_eq!(v.loaded_kids(), vec![b.kid.clone()]);
+    // The removed kid is unknown now: one unknown-kid refresh (the last one was long ago), then refused.
+    assert_eq!(reason(v.verify(&token(a, clock.now_secs(), &jti())).await), Reason::JwkKidMismatch);
+    assert_eq!(server.hits(), 5);
+    // Within the interval, further unknown-kid tokens cost no fetch.
     assert_eq!(reason(v.verify(&token(a, clock.now_secs(), &jti())).await), Reason::JwkKidMismatch);
     v.verify(&token(b, clock.now_secs(), &jti())).await.unwrap();
     settle().await;
-    assert_eq!(server.hits(), 4);
+    assert_eq!(server.hits(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -373,6 +373,14 @@ impl Emulator {
         Ok(TokenBuilder::new(Arc::clone(&self.shared), user, session_id.to_owned()))
     }
 
+    /// The client token (what `POST /v1/clients/verify` accepts) of the client a session belongs to.
+    #[must_use]
+    pub fn client_token(&self, session_id: &str) -> Option<String> {
+        let store = self.shared.lock_store();
+        let client_id = store.users.sessions.get(session_id)?["client_id"].as_str()?.to_owned();
+        Some(format!("client_token_{client_id}"))
+    }
+
     /// The fault rules, to add or clear faults.
     #[must_use]
     pub fn faults(&self) -> &Faults {
