@@ -31,7 +31,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs from the OpenAPI spec\n         (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml; --check fails if the file is stale)"
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs from the OpenAPI spec\n         (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml; --check fails if the file is stale)"
     );
 }
 
@@ -56,5 +56,15 @@ fn ci() -> Result<(), String> {
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
     test()?;
     run("doc", cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"))?;
+    deny()?;
     Ok(())
+}
+
+/// `cargo deny check licenses bans sources` (advisories need the network's advisory database).
+fn deny() -> Result<(), String> {
+    let installed = cargo().args(["deny", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !installed {
+        return Err("cargo-deny is not installed: `cargo install --locked cargo-deny` (.ci/run does this)".to_owned());
+    }
+    run("deny", cargo().args(["deny", "check", "licenses", "bans", "sources"]))
 }

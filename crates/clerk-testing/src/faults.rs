@@ -20,6 +20,13 @@ pub enum Fault {
     MalformedBody,
     /// Close the connection without answering.
     DropConnection,
+    /// Answer with exactly this status and JSON body text (e.g. `{"keys": []}`).
+    Respond {
+        /// The status code.
+        status: u16,
+        /// The body, sent as `application/json`.
+        body: String,
+    },
 }
 
 #[derive(Debug)]

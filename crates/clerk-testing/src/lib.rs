@@ -37,6 +37,9 @@
 //! It never uses `clerk-core`'s verifier or `clerk-api`'s models: it works from JSON values and the spec, so a bug
 //! shared with a client cannot hide.
 
+#[doc = include_str!("../../../docs/testing.md")]
+pub mod guide {}
+
 mod api;
 mod errors;
 mod faults;
@@ -139,6 +142,7 @@ pub struct EmulatorBuilder {
     addr: Option<SocketAddr>,
     seed: Option<u64>,
     default_azp: Option<String>,
+    key: Option<InstanceKey>,
 }
 
 impl EmulatorBuilder {
@@ -151,6 +155,13 @@ impl EmulatorBuilder {
     /// Derive the instance key and ids from a seed, so runs are reproducible. Default: random.
     pub const fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Sign with this key (its `kid` becomes the instance id). Default: a fresh key, or one derived from the seed.
+    /// Two emulators given keys with the same `kid` model two instances whose key ids collide.
+    pub fn key(mut self, key: InstanceKey) -> Self {
+        self.key = Some(key);
         self
     }
 
@@ -168,18 +179,22 @@ impl EmulatorBuilder {
         let addr = self.addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(EmulatorError::Bind)?;
         let local = listener.local_addr().map_err(EmulatorError::Bind)?;
-        let (instance_id, secret) = match self.seed {
+        let (mut instance_id, secret) = match self.seed {
             Some(seed) => (format!("ins_seed{seed:020}"), format!("sk_test_emulator{seed:024}")),
             None => (ids::new_id("ins"), format!("sk_test_{}", ids::random_base62(40))),
         };
-        let key = match self.seed {
-            Some(seed) => tokio::task::spawn_blocking({
+        let key = match (self.key, self.seed) {
+            (Some(key), _) => {
+                instance_id = key.kid().to_owned();
+                key
+            }
+            (None, Some(seed)) => tokio::task::spawn_blocking({
                 let kid = instance_id.clone();
                 move || InstanceKey::from_seed(kid, seed)
             })
             .await
             .map_err(EmulatorError::key)??,
-            None => InstanceKey::generate(instance_id.clone())?,
+            (None, None) => InstanceKey::generate(instance_id.clone())?,
         };
         let key = Arc::new(key);
         let base_url = format!("http://{local}");
@@ -371,6 +386,15 @@ impl Emulator {
         let user =
             self.shared.lock_store().session_user(session_id).ok_or(EmulatorError::NotFound { kind: "session" })?;
         Ok(TokenBuilder::new(Arc::clone(&self.shared), user, session_id.to_owned()))
+    }
+
+    /// Starts a sign-up (as a visitor filling in the sign-up form would) and returns it as the Backend API shows it;
+    /// `PATCH /v1/sign_ups/{id}` then updates it.
+    #[must_use]
+    pub fn create_sign_up(&self, email: Option<&str>) -> Value {
+        let mut store = self.shared.lock_store();
+        let now = store.now_ms();
+        store.instance.create_sign_up(now, email)
     }
 
     /// The client token (what `POST /v1/clients/verify` accepts) of the client a session belongs to.

@@ -119,6 +119,10 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Re
             shared.faults.record(record(429));
             return Ok(error_response(&ApiError::rate_limited(*retry_after_secs), &trace_id));
         }
+        Some(Fault::Respond { status, body }) => {
+            shared.faults.record(record(*status));
+            return Ok(raw(*status, "application/json", Bytes::from(body.clone())));
+        }
         Some(Fault::MalformedBody) => {
             shared.faults.record(record(200));
             return Ok(raw(200, "application/json", Bytes::from_static(b"{\"object\": \"user\", \"id\": ")));

@@ -35,12 +35,12 @@ pub fn seed_operation_ids() -> BTreeSet<String> {
     for line in csv.lines().skip(1) {
         // The operationId column never contains commas or quotes; find it as the token after the path.
         let cols: Vec<&str> = line.split(',').collect();
-        if let Some(i) = cols.iter().position(|c| c.starts_with('/')) {
-            if let Some(op) = cols.get(i + 1) {
-                if !op.is_empty() && *op != "-" {
-                    out.insert((*op).to_owned());
-                }
-            }
+        if let Some(i) = cols.iter().position(|c| c.starts_with('/'))
+            && let Some(op) = cols.get(i + 1)
+            && !op.is_empty()
+            && *op != "-"
+        {
+            out.insert((*op).to_owned());
         }
     }
     out
