@@ -1,0 +1,375 @@
+//! The client: configuration, sending with retries, decoding.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clerk_core::HttpTransport;
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, DecodeError, Error};
+use crate::request::Req;
+
+/// The API version this crate is generated from, sent as `Clerk-API-Version` unless overridden.
+pub const API_VERSION: &str = "2026-05-12";
+
+/// The default Backend API URL.
+pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
+
+/// When and how requests are retried.
+///
+/// Idempotent methods (GET, PUT, DELETE) are retried on I/O errors, timeouts, 5xx and 429, with jittered exponential
+/// backoff that honours `Retry-After`; bounded in attempts and in total time. POST and PATCH are never retried unless
+/// the request opts in ([`RequestOptions::retry_non_idempotent`](crate::RequestOptions::retry_non_idempotent)) or
+/// the client does ([`RetryConfig::retry_non_idempotent`]).
+///
+/// Defaults: 3 attempts, backoff from 250 ms doubling to at most 5 s, at most 30 s in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct RetryConfig {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_elapsed: Duration,
+    retry_non_idempotent: bool,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(5),
+            max_elapsed: Duration::from_secs(30),
+            retry_non_idempotent: false,
+        }
+    }
+}
+
+impl RetryConfig {
+    /// No retries.
+    pub const fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            initial_backoff: Duration::ZERO,
+            max_backoff: Duration::ZERO,
+            max_elapsed: Duration::ZERO,
+            retry_non_idempotent: false,
+        }
+    }
+
+    /// Attempts in all, including the first (at least 1). Default 3.
+    pub const fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = if n == 0 { 1 } else { n };
+        self
+    }
+
+    /// Backoff: the first delay and the cap. Defaults 250 ms and 5 s.
+    pub const fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// The most time spent across attempts and waits; a `Retry-After` beyond it is not waited for. Default 30 s.
+    pub const fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+
+    /// Retry POST and PATCH too (only when every such call you make is safe to repeat). Default off.
+    pub const fn retry_non_idempotent(mut self, yes: bool) -> Self {
+        self.retry_non_idempotent = yes;
+        self
+    }
+
+    fn delay(&self, retry: u32) -> Duration {
+        let exp = self.initial_backoff.saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        let cap = exp.min(self.max_backoff);
+        // Jitter in [cap/2, cap], from the hasher's per-process random keys and the clock.
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(retry);
+        h.write_u128(Instant::now().elapsed().as_nanos());
+        #[allow(clippy::cast_precision_loss)]
+        let frac = (h.finish() % 1_000_000) as f64 / 1_000_000.0;
+        cap.mul_f64(0.5 + frac / 2.0)
+    }
+}
+
+/// Resolved client settings.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) secret_key: SecretString,
+    pub(crate) api_url: String,
+    pub(crate) api_version: String,
+    pub(crate) user_agent: String,
+    pub(crate) retry: RetryConfig,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("secret_key", &"[redacted]")
+            .field("api_url", &self.api_url)
+            .field("api_version", &self.api_version)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+struct Inner {
+    config: Config,
+    transport: Arc<dyn HttpTransport>,
+}
+
+/// A Clerk Backend API client. Cheap to clone; clones share the connection pool.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), clerk_api::Error> {
+/// let client = clerk_api::Client::from_env()?.build()?;
+/// let users = client.users().list().email_address(vec!["ada@example.com".into()]).limit(50).send().await?;
+/// # let _ = users; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("config", &self.inner.config).field("transport", &self.inner.transport).finish()
+    }
+}
+
+/// Builds a [`Client`].
+#[must_use]
+pub struct ClientBuilder {
+    secret_key: Option<SecretString>,
+    api_url: String,
+    api_version: String,
+    user_agent: String,
+    retry: RetryConfig,
+    transport: Option<Arc<dyn HttpTransport>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field("api_url", &self.api_url)
+            .field("api_version", &self.api_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            api_url: DEFAULT_API_URL.to_owned(),
+            api_version: API_VERSION.to_owned(),
+            user_agent: format!("clerk-rs/{} (clerk-api; rust)", env!("CARGO_PKG_VERSION")),
+            retry: RetryConfig::default(),
+            transport: None,
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl ClientBuilder {
+    /// The instance's secret key (`sk_test_…`/`sk_live_…`). Required.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] unless it looks like a Clerk secret key.
+    pub fn secret_key(mut self, key: &str) -> Result<Self, Error> {
+        self.secret_key = Some(clerk_core::parse_secret_key(key).map_err(|e| Error::InvalidRequest(e.to_string()))?);
+        Ok(self)
+    }
+
+    /// The API URL. Default `https://api.clerk.com` (`/v1` is appended to paths).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] unless it is an `http(s)://` URL.
+    pub fn api_url(mut self, url: &str) -> Result<Self, Error> {
+        let trimmed = url.trim().trim_end_matches('/');
+        let trimmed = trimmed.strip_suffix("/v1").unwrap_or(trimmed);
+        let ok = trimmed.parse::<http::Uri>().ok().is_some_and(|u| {
+            matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
+        });
+        if !ok {
+            return Err(Error::InvalidRequest(format!("`{url}` is not an http(s) URL")));
+        }
+        self.api_url = trimmed.to_owned();
+        Ok(self)
+    }
+
+    /// The `Clerk-API-Version` sent. Default [`API_VERSION`]. Pin `2021-02-05` to keep the older behaviour (e.g.
+    /// metadata accepted by `PATCH /users/{id}`).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// The `User-Agent` sent. Default `clerk-rs/<version> (clerk-api; rust)`.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// The retry policy. Default [`RetryConfig::default`].
+    pub const fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The transport. Default: clerk-core's [`HyperTransport`](clerk_core::HyperTransport) (pooled, keep-alive,
+    /// HTTP/2 where offered, rustls; connect timeout 5 s, request timeout 10 s).
+    pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Any `tower::Service` as the transport, so you can add your own layers (tracing, metrics, rate limits).
+    pub fn tower_service<S>(self, service: S) -> Self
+    where
+        S: tower::Service<http::Request<Bytes>, Response = http::Response<Bytes>> + Clone + Send + Sync + 'static,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S::Future: Send + 'static,
+    {
+        self.transport(Arc::new(crate::tower_transport::TowerTransport::new(service)))
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] without a secret key, or when the default transport cannot be built.
+    pub fn build(self) -> Result<Client, Error> {
+        let secret_key = self.secret_key.ok_or_else(|| Error::InvalidRequest("a secret key is required".to_owned()))?;
+        let transport = match self.transport {
+            Some(t) => t,
+            None => default_transport()?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config: Config {
+                    secret_key,
+                    api_url: self.api_url,
+                    api_version: self.api_version,
+                    user_agent: self.user_agent,
+                    retry: self.retry,
+                },
+                transport,
+            }),
+        })
+    }
+}
+
+#[cfg(feature = "hyper")]
+fn default_transport() -> Result<Arc<dyn HttpTransport>, Error> {
+    clerk_core::HyperTransport::new()
+        .map(|t| Arc::new(t) as Arc<dyn HttpTransport>)
+        .map_err(|e| Error::InvalidRequest(format!("cannot build the default transport: {e}")))
+}
+
+#[cfg(not(feature = "hyper"))]
+fn default_transport() -> Result<Arc<dyn HttpTransport>, Error> {
+    Err(Error::InvalidRequest("no transport: enable the `hyper` feature or set one".to_owned()))
+}
+
+impl Client {
+    /// A builder with the documented defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A builder from `CLERK_SECRET_KEY`, `CLERK_API_URL` and `CLERK_API_VERSION`.
+    ///
+    /// # Errors
+    /// When a set variable is invalid.
+    pub fn from_env() -> Result<ClientBuilder, Error> {
+        let mut b = ClientBuilder::default();
+        if let Some(k) = env("CLERK_SECRET_KEY") {
+            b = b.secret_key(&k)?;
+        }
+        if let Some(u) = env("CLERK_API_URL") {
+            b = b.api_url(&u)?;
+        }
+        if let Some(v) = env("CLERK_API_VERSION") {
+            b = b.api_version(v);
+        }
+        Ok(b)
+    }
+
+    /// The API URL (without `/v1`).
+    #[must_use]
+    pub fn api_url(&self) -> &str {
+        &self.inner.config.api_url
+    }
+
+    pub(crate) fn to_http(&self, req: &Req) -> Result<http::Request<Bytes>, Error> {
+        req.to_http(&self.inner.config)
+    }
+
+    /// Sends with the retry policy; returns the 2xx response or the error.
+    pub(crate) async fn execute(&self, req: &Req) -> Result<http::Response<Bytes>, Error> {
+        let retry = &self.inner.config.retry;
+        let may_retry = req.is_idempotent() || req.options.retry_non_idempotent || retry.retry_non_idempotent;
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let http_req = self.to_http(req)?;
+            let last = !may_retry || attempt >= retry.max_attempts;
+            let outcome = self.inner.transport.send(http_req).await;
+            let (wait, error) = match outcome {
+                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let err = ApiError::from_response(status, resp.headers(), resp.body());
+                    let retryable = status == 429 || status >= 500;
+                    if !retryable || last {
+                        return Err(Error::Api(err));
+                    }
+                    (err.retry_after().unwrap_or_else(|| retry.delay(attempt)), Error::Api(err))
+                }
+                Err(e) => {
+                    if !e.is_retryable() || last {
+                        return Err(Error::Transport(e));
+                    }
+                    (retry.delay(attempt), Error::Transport(e))
+                }
+            };
+            if started.elapsed() + wait > retry.max_elapsed {
+                return Err(error);
+            }
+            tracing::debug!(target: "clerk::api", operation = req.operation, attempt, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    pub(crate) async fn send_json<T: DeserializeOwned>(&self, req: &Req) -> Result<T, Error> {
+        let resp = self.execute(req).await?;
+        decode(resp.status().as_u16(), resp.body())
+    }
+
+    pub(crate) async fn send_empty(&self, req: &Req) -> Result<(), Error> {
+        self.execute(req).await.map(|_| ())
+    }
+
+    pub(crate) async fn send_text(&self, req: &Req) -> Result<String, Error> {
+        let resp = self.execute(req).await?;
+        Ok(String::from_utf8_lossy(resp.body()).into_owned())
+    }
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode(DecodeError::new(status, &e, body)))
+}
