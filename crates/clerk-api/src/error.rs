@@ -228,7 +228,8 @@ mod tests {
         let mut h = http::HeaderMap::new();
         h.insert("retry-after", "7".parse().unwrap());
         h.insert("cf-ray", "ray-1".parse().unwrap());
-        let body = br#"{"errors":[{"code":"too_many_requests","message":"slow down","long_message":"Too many","meta":{}}]}"#;
+        let body =
+            br#"{"errors":[{"code":"too_many_requests","message":"slow down","long_message":"Too many","meta":{}}]}"#;
         let e = ApiError::from_response(429, &h, body);
         assert!(e.is_rate_limited());
         assert_eq!(e.code(), Some("too_many_requests"));

@@ -12,7 +12,9 @@ impl JwksSource for Client {
             let req = Req::new(http::Method::GET, "GetJWKS").lit("/jwks");
             match self.execute(&req).await {
                 Ok(resp) => KeySet::from_jwks_json(resp.body()),
-                Err(Error::Api(e)) if e.status() == 401 || e.status() == 403 || e.code() == Some("clerk_key_invalid") => {
+                Err(Error::Api(e))
+                    if e.status() == 401 || e.status() == 403 || e.code() == Some("clerk_key_invalid") =>
+                {
                     Err(KeyError::SecretKeyInvalid { status: e.status() })
                 }
                 Err(Error::Api(e)) => Err(KeyError::Status { status: e.status() }),

@@ -41,8 +41,8 @@ mod request;
 mod tower_transport;
 mod types;
 
-pub use client::{API_VERSION, Client, ClientBuilder, DEFAULT_API_URL, RetryConfig};
 pub use clerk_core::{OrganizationId, SessionId, UserId};
+pub use client::{API_VERSION, Client, ClientBuilder, DEFAULT_API_URL, RetryConfig};
 pub use error::{ApiError, ClerkError, DecodeError, Error};
 pub use generated::*;
 pub use pagination::{Page, Paginated, paginate};

@@ -45,7 +45,11 @@ pub trait Paginated: Clone + Send + 'static {
     type Item: DeserializeOwned + Send + 'static;
 
     /// Fetches the page at `offset` with `limit` items.
-    fn fetch_page(self, offset: u64, limit: u64) -> futures_util::future::BoxFuture<'static, Result<Page<Self::Item>, Error>>;
+    fn fetch_page(
+        self,
+        offset: u64,
+        limit: u64,
+    ) -> futures_util::future::BoxFuture<'static, Result<Page<Self::Item>, Error>>;
 }
 
 /// Every item of a list, fetched page by page (`limit` per page, default 100) with `offset`.

@@ -117,7 +117,14 @@ pub(crate) struct Req {
 
 impl Req {
     pub(crate) fn new(method: http::Method, operation: &'static str) -> Self {
-        Self { method, path: String::new(), query: Vec::new(), body: Body::None, options: RequestOptions::default(), operation }
+        Self {
+            method,
+            path: String::new(),
+            query: Vec::new(),
+            body: Body::None,
+            options: RequestOptions::default(),
+            operation,
+        }
     }
 
     /// Appends a literal path piece (from the spec, already safe).
@@ -143,7 +150,8 @@ impl Req {
     }
 
     pub(crate) fn json<T: Serialize>(mut self, body: &T) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("cannot encode the body: {e}")))?;
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("cannot encode the body: {e}")))?;
         self.body = Body::Json(Bytes::from(bytes));
         Ok(self)
     }
@@ -181,7 +189,10 @@ impl Req {
     }
 
     pub(crate) fn is_idempotent(&self) -> bool {
-        matches!(self.method, http::Method::GET | http::Method::HEAD | http::Method::PUT | http::Method::DELETE | http::Method::OPTIONS)
+        matches!(
+            self.method,
+            http::Method::GET | http::Method::HEAD | http::Method::PUT | http::Method::DELETE | http::Method::OPTIONS
+        )
     }
 
     /// The path and query as sent, after the API URL.
@@ -217,7 +228,8 @@ impl Req {
                 b.clone()
             }
             Body::Multipart { boundary, bytes } => {
-                builder = builder.header(http::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+                builder =
+                    builder.header(http::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
                 bytes.clone()
             }
         };
@@ -307,7 +319,11 @@ mod tests {
         for bad in ["", ".", ".."] {
             assert!(matches!(Req::new(http::Method::GET, "x").seg("user_id", bad), Err(Error::InvalidRequest(_))));
         }
-        let r = Req::new(http::Method::GET, "x").lit("/x").query("email_address", &vec!["a+b@x.com".to_owned(), "c".into()]).query("limit", &10i64).query("paginated", &true);
+        let r = Req::new(http::Method::GET, "x")
+            .lit("/x")
+            .query("email_address", &vec!["a+b@x.com".to_owned(), "c".into()])
+            .query("limit", &10i64)
+            .query("paginated", &true);
         assert_eq!(r.path_and_query(), "/x?email_address=a%2Bb%40x.com&email_address=c&limit=10&paginated=true");
     }
 

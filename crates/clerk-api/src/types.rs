@@ -138,6 +138,7 @@ macro_rules! open_enum {
 }
 
 #[cfg(test)]
+#[allow(unreachable_pub)]
 mod tests {
     use super::*;
 

@@ -8,7 +8,8 @@ use futures_util::StreamExt as _;
 #[tokio::test]
 async fn core_round_trip() {
     let clerk = Emulator::start().await.unwrap();
-    let client = Client::builder().secret_key(clerk.secret_key()).unwrap().api_url(&clerk.api_url()).unwrap().build().unwrap();
+    let client =
+        Client::builder().secret_key(clerk.secret_key()).unwrap().api_url(&clerk.api_url()).unwrap().build().unwrap();
     let uid = clerk.create_user("ada@example.com").unwrap();
     let u = client.users().get(&uid).send().await.unwrap();
     assert_eq!(u.id.as_str(), uid);
@@ -16,7 +17,12 @@ async fn core_round_trip() {
     assert_eq!(u.first_name.as_deref(), Some("Ada"));
     let u = client.users().update(&uid).first_name(Nullable::Null).send().await.unwrap();
     assert_eq!(u.first_name, None);
-    let u = client.users().set_profile_image(&uid, FilePart::new("me.png", "image/png", &b"\x89PNG"[..])).send().await.unwrap();
+    let u = client
+        .users()
+        .set_profile_image(&uid, FilePart::new("me.png", "image/png", &b"\x89PNG"[..]))
+        .send()
+        .await
+        .unwrap();
     let _ = u;
     for i in 0..7 {
         clerk.create_user(&format!("u{i}@example.com")).unwrap();
