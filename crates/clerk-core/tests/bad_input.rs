@@ -362,32 +362,48 @@ async fn unknown_missing_or_odd_kid_with_static_jwks_is_a_kid_mismatch() {
 
 #[tokio::test]
 async fn key_selecting_header_fields_are_ignored() {
-    // A live JWKS endpoint serving the attacker's key: nothing may ever fetch it.
-    let server = JwksServer::start(Mode::Jwks(key_b().jwks())).await;
-    let url = format!("{}/.well-known/jwks.json", server.url());
+    // A live JWKS endpoint serving the attacker's key (the attacker's own emulated instance, key_b): nothing may
+    // ever fetch it, nor anything else it serves.
+    let attacker = emulator(key_b()).await;
+    let url = attacker.jwks_url();
+    let backend_url = format!("{}{BACKEND_JWKS}", attacker.api_url());
+    // The instance (key_a) emulated too, for a verifier that does fetch keys: it may fetch from there only.
+    let instance = emulator(key_a()).await;
     let (a, b) = (key_a(), key_b());
     let x5c = json!([STANDARD.encode(pem_body_der(&b.public_pem))]);
     let v = verifier();
+    let remote = Verifier::builder()
+        .secret_key(instance.secret_key())
+        .unwrap()
+        .api_url(&instance.api_url())
+        .unwrap()
+        .clock(clock())
+        .build()
+        .unwrap();
     let pem = pem_verifier();
 
     // The instance's own token carrying every pointer elsewhere still verifies with the instance key.
-    let h =
-        json!({"alg": "RS256", "kid": a.kid, "typ": "JWT", "jku": url, "x5u": url, "jwk": b.public_jwk, "x5c": x5c});
+    let h = json!({"alg": "RS256", "kid": a.kid, "typ": "JWT", "jku": url, "x5u": backend_url, "jwk": b.public_jwk,
+                   "x5c": x5c});
     let token = a.sign_raw(&h, &claims());
     expect_ok(&v, &token).await;
+    expect_ok(&remote, &token).await;
     expect_ok(&pem, &token).await;
 
     // The attacker's token, its key embedded in every way the JOSE header allows.
     let embedded = |kid: Option<&str>| {
-        let mut h = json!({"alg": "RS256", "typ": "JWT", "jku": url, "x5u": url, "jwk": b.public_jwk, "x5c": x5c});
+        let mut h =
+            json!({"alg": "RS256", "typ": "JWT", "jku": url, "x5u": backend_url, "jwk": b.public_jwk, "x5c": x5c});
         if let Some(kid) = kid {
             h["kid"] = json!(kid);
         }
         b.sign_raw(&h, &claims())
     };
-    expect_reason(&v, &embedded(Some(&b.kid)), Reason::JwkKidMismatch).await;
-    expect_reason(&v, &embedded(None), Reason::JwkKidMismatch).await;
-    expect_reason(&v, &embedded(Some(&a.kid)), Reason::TokenInvalidSignature).await;
+    for jwks_verifier in [&v, &remote] {
+        expect_reason(jwks_verifier, &embedded(Some(&b.kid)), Reason::JwkKidMismatch).await;
+        expect_reason(jwks_verifier, &embedded(None), Reason::JwkKidMismatch).await;
+        expect_reason(jwks_verifier, &embedded(Some(&a.kid)), Reason::TokenInvalidSignature).await;
+    }
     expect_reason(&pem, &embedded(Some(&b.kid)), Reason::TokenInvalidSignature).await;
     expect_reason(&pem, &embedded(None), Reason::TokenInvalidSignature).await;
     // The embedded JWK with key_a's kid inside it changes nothing either.
@@ -395,9 +411,18 @@ async fn key_selecting_header_fields_are_ignored() {
     jwk["kid"] = json!(a.kid);
     let token = b.sign_raw(&json!({"alg": "RS256", "kid": a.kid, "jwk": jwk}), &claims());
     expect_reason(&v, &token, Reason::TokenInvalidSignature).await;
+    expect_reason(&remote, &token, Reason::TokenInvalidSignature).await;
 
-    assert_eq!(server.hits(), 0, "a header URL was fetched");
+    // Both header URLs point at the attacker's emulator, which logs every request it gets.
+    assert_eq!(attacker.request_count(FRONTEND_JWKS), 0, "a header URL was fetched");
+    assert_eq!(attacker.request_count(BACKEND_JWKS), 0, "a header URL was fetched");
+    assert!(attacker.requests().is_empty(), "a header URL was fetched: {:?}", attacker.requests());
     assert_eq!(v.key_fetch_count(), 0);
+    // The fetching verifier got its keys from its own instance only, with its secret key: the initial fetch and
+    // one unknown-kid refresh for the attacker's kid (further unknown kids are rate-limited; the clock stands still).
+    assert_eq!(statuses(&instance, BACKEND_JWKS), [200, 200]);
+    assert_eq!(instance.requests().len(), 2);
+    assert_eq!(remote.key_fetch_count(), 2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

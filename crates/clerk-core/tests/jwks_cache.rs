@@ -1,8 +1,10 @@
-//! The per-verifier key cache over a real loopback HTTP server: single-flight refresh, rate-limited unknown-kid
-//! refreshes, stale-if-error, status mapping and retries, rotation, instance isolation and refresh-ahead.
+//! The per-verifier key cache against the `clerk-testing` emulator (a real loopback HTTP server): single-flight
+//! refresh, rate-limited unknown-kid refreshes, stale-if-error, status mapping and retries, rotation, instance
+//! isolation and refresh-ahead.
 //!
-//! Every test uses a fresh verifier and a fresh server, distinct tokens (different `jti`) so that the verified-token
-//! cache never masks the key path, and polls (with generous deadlines) instead of asserting tight timings.
+//! Every test uses a fresh verifier and a fresh emulator, distinct tokens (different `jti`) so that the verified-token
+//! cache never masks the key path, and polls (with generous deadlines) instead of asserting tight timings. Request
+//! counts come from the emulator's request log, which records a request once it has been answered (or dropped).
 #![allow(missing_docs)]
 #![allow(clippy::unwrap_used)]
 
@@ -15,18 +17,29 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use clerk_core::{Clock, KeyCacheConfig, Reason, RetryPolicy, TestClock, TokenCacheConfig, Verifier, VerifyError};
-use serde_json::json;
+use clerk_testing::{Emulator, Fault, InstanceKey};
+use serde_json::{Value, json};
 use support::*;
 
 const SECRET: &str = "sk_test_loopback";
 
-/// A token from `key` issued at `now` (seconds), valid for an hour, with a unique `jti`.
-fn token(key: &TestKey, now: u64, jti: &str) -> String {
+/// Session claims issued at `now` (seconds), valid for an hour, with this `jti`.
+fn claims(now: u64, jti: &str) -> Value {
     let now = i64::try_from(now).unwrap();
     let mut claims = session_claims(now);
     claims["jti"] = json!(jti);
     claims["exp"] = json!(now + 3600);
-    key.sign(&claims)
+    claims
+}
+
+/// A token from `key` issued at `now` (seconds), valid for an hour, with a unique `jti`.
+fn token(key: &TestKey, now: u64, jti: &str) -> String {
+    key.sign(&claims(now, jti))
+}
+
+/// The same, signed by an emulator's key (e.g. the one [`Emulator::rotate_keys`] made).
+fn emulator_token(key: &InstanceKey, now: u64, jti: &str) -> String {
+    key.sign_claims(&claims(now, jti))
 }
 
 /// A token signed by `key` but naming `kid` in its header.
@@ -50,11 +63,17 @@ fn jti() -> String {
     format!("jti_{}_{:x}", N.fetch_add(1, Ordering::Relaxed), random_u64())
 }
 
-fn verifier(server: &JwksServer, clock: &TestClock, cache: KeyCacheConfig, retry: RetryPolicy) -> Verifier {
+/// Backend API JWKS requests the emulator has answered (or dropped).
+fn hits(clerk: &Emulator) -> usize {
+    clerk.request_count(BACKEND_JWKS)
+}
+
+/// A verifier of `clerk`'s Backend API keys, with its secret key.
+fn verifier(clerk: &Emulator, clock: &TestClock, cache: KeyCacheConfig, retry: RetryPolicy) -> Verifier {
     Verifier::builder()
-        .secret_key(SECRET)
+        .secret_key(clerk.secret_key())
         .unwrap()
-        .api_url(&server.url())
+        .api_url(&clerk.api_url())
         .unwrap()
         .key_cache(cache)
         .retry(retry)
@@ -102,22 +121,24 @@ fn reason(r: Result<clerk_core::SessionAuth, VerifyError>) -> Reason {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_thousand_concurrent_unknown_kid_verifications_cause_exactly_one_fetch() {
-    let (a, b) = (key_a(), key_b());
+    let b = key_b();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(b.jwks())).await;
+    let clerk = emulator(b).await;
     // No rate limit at all: only single flight may keep the refresh to one fetch.
     let cache = KeyCacheConfig::default().min_refresh_interval(Duration::ZERO);
-    let v = verifier(&server, &clock, cache, RetryPolicy::none());
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
 
     v.verify(&token(b, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
     assert_eq!(v.key_fetch_count(), 1);
     let generation = v.key_generation();
 
-    // Rotation: the instance now also serves key_a, slowly, so that the verifications really overlap the fetch.
-    server.set_mode(Mode::Slow(Duration::from_millis(500), jwks(&[a, b])));
+    // Rotation: the instance now signs with a new key and serves both, slowly, so that the verifications really
+    // overlap the fetch.
+    let new = clerk.rotate_keys().unwrap();
+    clerk.faults().inject(BACKEND_JWKS, Fault::Latency(Duration::from_millis(500)));
     let n = 1000;
-    let tokens: Vec<String> = (0..n).map(|i| token(a, clock.now_secs(), &format!("conc_{i}"))).collect();
+    let tokens: Vec<String> = (0..n).map(|i| emulator_token(&new, clock.now_secs(), &format!("conc_{i}"))).collect();
     let barrier = Arc::new(tokio::sync::Barrier::new(n));
     let mut tasks = Vec::with_capacity(n);
     for t in tokens {
@@ -131,19 +152,25 @@ async fn one_thousand_concurrent_unknown_kid_verifications_cause_exactly_one_fet
         let auth = task.await.unwrap().unwrap();
         assert_eq!(auth.user_id(), "user_2bVftRtFezPdchfaz9999999999");
     }
-    assert_eq!(server.hits(), 2, "1000 concurrent unknown-kid verifications must share one fetch");
+    assert_eq!(hits(&clerk), 2, "1000 concurrent unknown-kid verifications must share one fetch");
     assert_eq!(v.key_fetch_count(), 2);
     assert_ne!(v.key_generation(), generation);
+    let mut kids = v.loaded_kids();
+    kids.sort();
+    let mut expected = vec![b.kid.clone(), new.kid().to_owned()];
+    expected.sort();
+    assert_eq!(kids, expected);
     settle().await;
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_verifications_share_the_initial_fetch() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Slow(Duration::from_millis(300), a.jwks())).await;
-    let v = verifier(&server, &clock, KeyCacheConfig::default(), RetryPolicy::none());
+    let clerk = emulator(a).await;
+    clerk.faults().inject(BACKEND_JWKS, Fault::Latency(Duration::from_millis(300)));
+    let v = verifier(&clerk, &clock, KeyCacheConfig::default(), RetryPolicy::none());
     let tasks: Vec<_> = (0..200)
         .map(|_| {
             let (v, t) = (v.clone(), token(a, clock.now_secs(), &jti()));
@@ -153,7 +180,7 @@ async fn concurrent_first_verifications_share_the_initial_fetch() {
     for task in tasks {
         task.await.unwrap().unwrap();
     }
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
     assert_eq!(v.key_fetch_count(), 1);
 }
 
@@ -165,11 +192,11 @@ async fn concurrent_first_verifications_share_the_initial_fetch() {
 async fn unknown_kids_refetch_at_most_once_per_min_refresh_interval() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
+    let clerk = emulator(a).await;
     let cache = KeyCacheConfig::default().min_refresh_interval(Duration::from_secs(10));
-    let v = verifier(&server, &clock, cache, RetryPolicy::none());
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
     let generation = v.key_generation();
 
     let unknown = |clock: &TestClock| {
@@ -182,7 +209,7 @@ async fn unknown_kids_refetch_at_most_once_per_min_refresh_interval() {
     for t in unknown(&clock) {
         assert_eq!(reason(v.verify(&t).await), Reason::JwkKidMismatch);
     }
-    let after_first_burst = server.hits();
+    let after_first_burst = hits(&clerk);
     assert!(after_first_burst <= 2, "50 unknown kids caused {} refetches", after_first_burst - 1);
 
     // Still inside the interval: nothing more.
@@ -190,28 +217,28 @@ async fn unknown_kids_refetch_at_most_once_per_min_refresh_interval() {
     for t in unknown(&clock) {
         assert_eq!(reason(v.verify(&t).await), Reason::JwkKidMismatch);
     }
-    assert_eq!(server.hits(), after_first_burst);
+    assert_eq!(hits(&clerk), after_first_burst);
 
     // Past the interval: exactly one more, for all 50.
     clock.advance(Duration::from_secs(2));
     for t in unknown(&clock) {
         assert_eq!(reason(v.verify(&t).await), Reason::JwkKidMismatch);
     }
-    assert_eq!(server.hits(), after_first_burst + 1);
+    assert_eq!(hits(&clerk), after_first_burst + 1);
 
     // And once more after the next interval.
     clock.advance(Duration::from_secs(11));
     for t in unknown(&clock) {
         assert_eq!(reason(v.verify(&t).await), Reason::JwkKidMismatch);
     }
-    assert_eq!(server.hits(), after_first_burst + 2);
-    assert_eq!(v.key_fetch_count(), u64::try_from(server.hits()).unwrap());
+    assert_eq!(hits(&clerk), after_first_burst + 2);
+    assert_eq!(v.key_fetch_count(), u64::try_from(hits(&clerk)).unwrap());
 
     // The refetches returned the same keys: the generation is unchanged and known kids still verify.
     assert_eq!(v.key_generation(), generation);
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     settle().await;
-    assert_eq!(server.hits(), after_first_burst + 2);
+    assert_eq!(hits(&clerk), after_first_burst + 2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -230,29 +257,29 @@ fn stale_cache() -> KeyCacheConfig {
         .stale_if_error(STALE)
 }
 
-/// Loads keys, breaks the server with `mode`, and checks: within the stale window the last good keys verify (and
+/// Loads keys, breaks the emulator's JWKS endpoint with `fault`, and checks: within the stale window the last good keys verify (and
 /// each verification past the interval triggers one background attempt); past it, `jwk-remote-failed-to-load`.
-async fn stale_keys_serve_until_the_limit(mode: Mode) {
+async fn stale_keys_serve_until_the_limit(fault: Fault) {
     let a = key_a();
     let clock = TestClock::at_secs(now_secs().try_into().unwrap());
     let t0 = clock.now_secs();
     let at = |secs: u64| clock.set_secs(t0 + secs);
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v = verifier(&server, &clock, stale_cache(), RetryPolicy::none());
+    let clerk = emulator(a).await;
+    let v = verifier(&clerk, &clock, stale_cache(), RetryPolicy::none());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
 
-    server.set_mode(mode);
+    set_jwks_fault(&clerk, fault.clone());
 
     // Still fresh (ttl 10 s): no fetch at all.
     at(9);
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     settle().await;
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
 
     // Past the ttl: served stale at once, one background attempt (which fails).
     at(11);
-    poke_until(&v, &clock, "the background refresh", || server.hits() == 2).await;
+    poke_until(&v, &clock, "the background refresh", || hits(&clerk) == 2).await;
     settle().await;
 
     // Within min_refresh_interval (5 s) after the failure: still served, no new attempt.
@@ -261,14 +288,14 @@ async fn stale_keys_serve_until_the_limit(mode: Mode) {
         v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     }
     settle().await;
-    assert_eq!(server.hits(), 2, "failed refreshes must be retried at most once per min_refresh_interval");
+    assert_eq!(hits(&clerk), 2, "failed refreshes must be retried at most once per min_refresh_interval");
     assert_eq!(v.key_fetch_count(), 2);
 
     // Later in the stale window: served, one more attempt.
     at(17);
-    poke_until(&v, &clock, "the second background refresh", || server.hits() == 3).await;
+    poke_until(&v, &clock, "the second background refresh", || hits(&clerk) == 3).await;
     settle().await;
-    assert_eq!(server.hits(), 3);
+    assert_eq!(hits(&clerk), 3);
 
     // Just inside the limit (ttl + stale_if_error = 70 s).
     at(69);
@@ -287,48 +314,64 @@ async fn stale_keys_serve_until_the_limit(mode: Mode) {
     let err = v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
 
+    // Every failed attempt met the fault (and only the first one succeeded).
+    let logged: Vec<_> = clerk.requests().into_iter().filter(|r| r.path == BACKEND_JWKS).collect();
+    assert_eq!(logged.len(), hits(&clerk));
+    assert!(logged[0].fault.is_none() && logged[0].status == 200);
+    assert!(logged[1..].iter().all(|r| r.fault.as_ref() == Some(&fault)), "{logged:?}");
+
     // The server recovers: the next attempt past the interval loads keys and verification works again.
-    server.set_mode(Mode::Jwks(a.jwks()));
+    clerk.faults().clear();
     at(90);
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     at(91);
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
+    assert_eq!(statuses(&clerk, BACKEND_JWKS).last(), Some(&200));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_keys_serve_while_the_server_answers_500() {
-    stale_keys_serve_until_the_limit(Mode::Status(500, r#"{"errors":[]}"#.to_owned())).await;
+    stale_keys_serve_until_the_limit(Fault::Status(500)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_keys_serve_while_the_server_answers_garbage() {
-    stale_keys_serve_until_the_limit(Mode::Garbage).await;
+    stale_keys_serve_until_the_limit(Fault::MalformedBody).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_keys_serve_while_the_server_drops_connections() {
-    stale_keys_serve_until_the_limit(Mode::Drop).await;
+    stale_keys_serve_until_the_limit(Fault::DropConnection).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_keys_serve_while_the_server_answers_an_empty_key_set() {
-    stale_keys_serve_until_the_limit(Mode::Jwks(r#"{"keys":[]}"#.to_owned())).await;
+    stale_keys_serve_until_the_limit(Fault::Respond { status: 200, body: r#"{"keys":[]}"#.to_owned() }).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_keys_serve_after_the_server_is_gone() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let hits = Arc::clone(&server.hits);
-    let v = verifier(&server, &clock, stale_cache(), RetryPolicy::none());
+    let clerk = emulator(a).await;
+    let v = verifier(&clerk, &clock, stale_cache(), RetryPolicy::none());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     assert_eq!(v.key_fetch_count(), 1);
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [200]);
+    assert_eq!(clerk.requests().len(), 1);
 
-    // Stop the server. Its listener closes; the client may still hold the pooled keep-alive connection, whose
+    // Stop the emulator. Its listener closes; the client may still hold the pooled keep-alive connection, whose
     // server-side task outlives the listener, so make that connection fail too.
-    server.set_mode(Mode::Drop);
-    drop(server);
+    clerk.faults().inject("*", Fault::DropConnection);
+    let addr = clerk.addr();
+    drop(clerk);
+    // The emulator's request log goes with it: what stands for its request count from here on is that nothing
+    // accepts a connection on its address any more (the listener closes once its aborted task is dropped).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        assert!(Instant::now() < deadline, "the stopped emulator still accepts connections");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     clock.advance(TTL + Duration::from_secs(1));
     poke_until(&v, &clock, "the first background attempt", || v.key_fetch_count() == 2).await;
@@ -339,7 +382,7 @@ async fn stale_keys_serve_after_the_server_is_gone() {
     settle().await;
     poke_until(&v, &clock, "the second background attempt", || v.key_fetch_count() == 3).await;
     settle().await;
-    assert!(hits.load(Ordering::SeqCst) <= 2, "requests reached a stopped server");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "requests could reach a stopped server");
 
     // Past the limit.
     clock.set_secs(clock.now_secs() + TTL.as_secs() + STALE.as_secs());
@@ -352,49 +395,58 @@ async fn stale_keys_serve_after_the_server_is_gone() {
 async fn stale_if_error_zero_disables_stale_serving() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
+    let clerk = emulator(a).await;
     let cache = stale_cache().stale_if_error(Duration::ZERO);
-    let v = verifier(&server, &clock, cache, RetryPolicy::none());
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    server.set_mode(Mode::Status(503, String::new()));
+    set_jwks_fault(&clerk, Fault::Status(503));
     clock.advance(TTL + Duration::from_secs(1));
     let err = v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_keys_are_replaced_by_a_successful_background_refresh() {
     let (a, b) = (key_a(), key_b());
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v = verifier(&server, &clock, stale_cache(), RetryPolicy::none());
+    let clerk = emulator(a).await;
+    let v = verifier(&clerk, &clock, stale_cache(), RetryPolicy::none());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     let generation = v.key_generation();
 
-    server.set_mode(Mode::Jwks(jwks(&[a, b])));
+    serve_jwks(&clerk, jwks(&[a, b]));
     clock.advance(TTL + Duration::from_secs(1));
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     wait_until("the background refresh to publish the new set", || v.key_generation() != generation).await;
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
     // key_b is now known without any further fetch.
     v.verify(&token(b, clock.now_secs(), &jti())).await.unwrap();
     settle().await;
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // First-fetch failures: reasons and retries
 // ---------------------------------------------------------------------------------------------------------------
 
-async fn first_fetch_failure(mode: Mode, retry: RetryPolicy) -> (VerifyError, usize) {
+/// Verifies against an emulator whose Backend API JWKS always answers with `fault`; returns the error and how many
+/// JWKS requests the emulator saw (each of which met the fault).
+async fn first_fetch_failure(fault: Fault, retry: RetryPolicy) -> (VerifyError, usize) {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(mode).await;
-    let v = verifier(&server, &clock, KeyCacheConfig::default(), retry);
+    let clerk = emulator(a).await;
+    set_jwks_fault(&clerk, fault.clone());
+    let v = verifier(&clerk, &clock, KeyCacheConfig::default(), retry);
     let err = v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
     settle().await;
-    (err, server.hits())
+    let logged: Vec<_> = clerk.requests().into_iter().filter(|r| r.path == BACKEND_JWKS).collect();
+    assert!(logged.iter().all(|r| r.fault.as_ref() == Some(&fault)), "{logged:?}");
+    (err, logged.len())
+}
+
+fn respond(status: u16, body: &str) -> Fault {
+    Fault::Respond { status, body: body.to_owned() }
 }
 
 fn quick_retries() -> RetryPolicy {
@@ -403,25 +455,38 @@ fn quick_retries() -> RetryPolicy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_fetch_401_is_secret_key_invalid_and_never_retried() {
-    let (err, hits) = first_fetch_failure(
-        Mode::Status(401, r#"{"errors":[{"code":"clerk_key_invalid"}]}"#.to_owned()),
-        RetryPolicy::default(),
-    )
-    .await;
+    // The emulator's own answer to a secret key it does not know: 401 `clerk_key_invalid`.
+    let a = key_a();
+    let clock = TestClock::now();
+    let clerk = emulator(a).await;
+    let v = Verifier::builder()
+        .secret_key("sk_test_not_this_instance")
+        .unwrap()
+        .api_url(&clerk.api_url())
+        .unwrap()
+        .retry(RetryPolicy::default())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let err = v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
+    assert_eq!(err.reason(), Reason::SecretKeyInvalid, "{err:?}");
+    assert!(err.is_key_unavailable());
+    settle().await;
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [401], "a 401 must not be retried");
+
+    let (err, hits) =
+        first_fetch_failure(respond(401, r#"{"errors":[{"code":"clerk_key_invalid"}]}"#), RetryPolicy::default()).await;
     assert_eq!(err.reason(), Reason::SecretKeyInvalid, "{err:?}");
     assert!(err.is_key_unavailable());
     assert_eq!(hits, 1, "a 401 must not be retried");
 
-    let (err, hits) = first_fetch_failure(Mode::Status(403, String::new()), RetryPolicy::default()).await;
+    let (err, hits) = first_fetch_failure(respond(403, ""), RetryPolicy::default()).await;
     assert_eq!(err.reason(), Reason::SecretKeyInvalid, "{err:?}");
     assert_eq!(hits, 1);
 
     // Clerk's error code in another 4xx also means the key was refused.
-    let (err, hits) = first_fetch_failure(
-        Mode::Status(422, r#"{"errors":[{"code":"clerk_key_invalid"}]}"#.to_owned()),
-        RetryPolicy::default(),
-    )
-    .await;
+    let (err, hits) =
+        first_fetch_failure(respond(422, r#"{"errors":[{"code":"clerk_key_invalid"}]}"#), RetryPolicy::default()).await;
     assert_eq!(err.reason(), Reason::SecretKeyInvalid, "{err:?}");
     assert_eq!(hits, 1);
 }
@@ -429,46 +494,53 @@ async fn first_fetch_401_is_secret_key_invalid_and_never_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_4xx_are_failed_to_load_and_never_retried() {
     for status in [400, 404, 429] {
-        let (err, hits) = first_fetch_failure(Mode::Status(status, "{}".to_owned()), RetryPolicy::default()).await;
+        let (err, hits) = first_fetch_failure(respond(status, "{}"), RetryPolicy::default()).await;
         assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{status}: {err:?}");
         assert!(err.is_key_unavailable());
         assert_eq!(hits, 1, "{status} must not be retried");
+        // The same with the emulator's Clerk-shaped error body.
+        let (err, hits) = first_fetch_failure(Fault::Status(status), RetryPolicy::default()).await;
+        assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{status}: {err:?}");
+        assert_eq!(hits, 1, "{status} must not be retried");
     }
+    // A 429 with `Retry-After`, as Clerk rate-limits.
+    let (err, hits) = first_fetch_failure(Fault::RateLimited { retry_after_secs: 1 }, RetryPolicy::default()).await;
+    assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
+    assert_eq!(hits, 1, "a rate-limited fetch must not be retried");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_fetch_5xx_is_failed_to_load_and_retried_up_to_the_policy() {
-    let (err, hits) = first_fetch_failure(Mode::Status(500, "{}".to_owned()), quick_retries()).await;
+    let (err, hits) = first_fetch_failure(Fault::Status(500), quick_retries()).await;
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
     assert!(err.is_key_unavailable());
     assert_eq!(hits, 3);
 
     // With the default backoff too (100 ms, 200 ms).
-    let (err, hits) = first_fetch_failure(Mode::Status(503, "{}".to_owned()), RetryPolicy::default()).await;
+    let (err, hits) = first_fetch_failure(Fault::Status(503), RetryPolicy::default()).await;
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
     assert_eq!(hits, 3);
 
-    let (err, hits) = first_fetch_failure(Mode::Status(502, "{}".to_owned()), RetryPolicy::none()).await;
+    let (err, hits) = first_fetch_failure(Fault::Status(502), RetryPolicy::none()).await;
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
     assert_eq!(hits, 1);
 
-    let (err, hits) =
-        first_fetch_failure(Mode::Status(500, "{}".to_owned()), quick_retries().with_max_attempts(5)).await;
+    let (err, hits) = first_fetch_failure(Fault::Status(500), quick_retries().with_max_attempts(5)).await;
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
     assert_eq!(hits, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_fetch_connection_failures_are_retried() {
-    let (err, hits) = first_fetch_failure(Mode::Drop, quick_retries()).await;
+    let (err, hits) = first_fetch_failure(Fault::DropConnection, quick_retries()).await;
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
     assert_eq!(hits, 3);
 
     // A 200 that is not a key set is an answer: not retried.
-    let (err, hits) = first_fetch_failure(Mode::Garbage, quick_retries()).await;
+    let (err, hits) = first_fetch_failure(Fault::MalformedBody, quick_retries()).await;
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
     assert_eq!(hits, 1);
-    let (err, hits) = first_fetch_failure(Mode::Jwks(r#"{"keys":[]}"#.to_owned()), quick_retries()).await;
+    let (err, hits) = first_fetch_failure(respond(200, r#"{"keys":[]}"#), quick_retries()).await;
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
     assert_eq!(hits, 1);
 }
@@ -477,13 +549,15 @@ async fn first_fetch_connection_failures_are_retried() {
 async fn a_failed_first_fetch_recovers_once_the_server_does() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Status(500, "{}".to_owned())).await;
-    let v = verifier(&server, &clock, KeyCacheConfig::default(), RetryPolicy::none());
+    let clerk = emulator(a).await;
+    set_jwks_fault(&clerk, Fault::Status(500));
+    let v = verifier(&clerk, &clock, KeyCacheConfig::default(), RetryPolicy::none());
     let err = v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad);
-    server.set_mode(Mode::Jwks(a.jwks()));
+    clerk.faults().clear();
     clock.advance(Duration::from_secs(6));
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [500, 200]);
 }
 
 /// `KeyCacheConfig::min_refresh_interval` documents that "retries after a failed refresh" happen at most once per
@@ -493,18 +567,29 @@ async fn a_failed_first_fetch_recovers_once_the_server_does() {
 async fn failed_initial_fetch_is_retried_at_most_once_per_interval() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Status(401, String::new())).await;
+    let clerk = emulator(a).await;
     let cache = KeyCacheConfig::default().min_refresh_interval(Duration::from_secs(10));
-    let v = verifier(&server, &clock, cache, RetryPolicy::none());
+    // A secret key the emulator does not know (a revoked one): every fetch is answered 401.
+    let v = Verifier::builder()
+        .secret_key("sk_test_revoked")
+        .unwrap()
+        .api_url(&clerk.api_url())
+        .unwrap()
+        .key_cache(cache)
+        .retry(RetryPolicy::none())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
     for _ in 0..20 {
         let err = v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
         assert_eq!(err.reason(), Reason::SecretKeyInvalid, "{err:?}");
     }
-    assert_eq!(server.hits(), 1, "a failed initial fetch was retried within min_refresh_interval");
+    assert_eq!(hits(&clerk), 1, "a failed initial fetch was retried within min_refresh_interval");
     clock.advance(Duration::from_secs(11));
     let err = v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
     assert_eq!(err.reason(), Reason::SecretKeyInvalid, "{err:?}");
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [401, 401]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -515,13 +600,13 @@ async fn failed_initial_fetch_is_retried_at_most_once_per_interval() {
 async fn rotation_is_picked_up_and_removed_keys_stop_verifying() {
     let (a, b) = (key_a(), key_b());
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
+    let clerk = emulator(a).await;
     let cache = KeyCacheConfig::default()
         .ttl(TTL)
         .refresh_ahead(Duration::ZERO)
         .min_refresh_interval(MIN_INTERVAL)
         .stale_if_error(STALE);
-    let v = verifier(&server, &clock, cache, RetryPolicy::none());
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     let g0 = v.key_generation();
     assert_eq!(v.loaded_kids(), vec![a.kid.clone()]);
@@ -529,13 +614,13 @@ async fn rotation_is_picked_up_and_removed_keys_stop_verifying() {
     // A token from a key the server does not serve yet: refused.
     clock.advance(MIN_INTERVAL + Duration::from_secs(1));
     assert_eq!(reason(v.verify(&token(b, clock.now_secs(), &jti())).await), Reason::JwkKidMismatch);
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
 
     // The server starts serving the new key: once the interval has passed, its tokens verify (one fetch).
-    server.set_mode(Mode::Jwks(jwks(&[a, b])));
+    serve_jwks(&clerk, jwks(&[a, b]));
     clock.advance(MIN_INTERVAL + Duration::from_secs(1));
     v.verify(&token(b, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 3);
+    assert_eq!(hits(&clerk), 3);
     let g1 = v.key_generation();
     assert_ne!(g1, g0);
     let mut kids = v.loaded_kids();
@@ -544,38 +629,94 @@ async fn rotation_is_picked_up_and_removed_keys_stop_verifying() {
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
 
     // The old key is removed: after the refresh its tokens fail.
-    server.set_mode(Mode::Jwks(b.jwks()));
+    serve_jwks(&clerk, b.jwks());
     clock.advance(TTL + Duration::from_secs(1));
     v.refresh_keys().await.unwrap();
-    assert_eq!(server.hits(), 4);
+    assert_eq!(hits(&clerk), 4);
     assert_ne!(v.key_generation(), g1);
     assert_eq!(v.loaded_kids(), vec![b.kid.clone()]);
     // The removed kid is unknown now: one unknown-kid refresh (the last one was long ago), then refused.
     assert_eq!(reason(v.verify(&token(a, clock.now_secs(), &jti())).await), Reason::JwkKidMismatch);
-    assert_eq!(server.hits(), 5);
+    assert_eq!(hits(&clerk), 5);
     // Within the interval, further unknown-kid tokens cost no fetch.
     assert_eq!(reason(v.verify(&token(a, clock.now_secs(), &jti())).await), Reason::JwkKidMismatch);
     v.verify(&token(b, clock.now_secs(), &jti())).await.unwrap();
     settle().await;
-    assert_eq!(server.hits(), 5);
+    assert_eq!(hits(&clerk), 5);
+}
+
+/// The same life cycle driven by the emulator itself: `rotate_keys` makes a new key sign (both published),
+/// `retire_key` unpublishes the old one; tokens are minted by the emulator's `TokenBuilder`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_rotation_and_retirement_are_picked_up() {
+    let clock = TestClock::now();
+    let clerk = Emulator::start().await.unwrap();
+    let user = clerk.create_user("rotation@example.com").unwrap();
+    let mint = || clerk.session_token(&user).unwrap().lifetime(Duration::from_secs(3600)).mint();
+    let cache = KeyCacheConfig::default()
+        .ttl(TTL)
+        .refresh_ahead(Duration::ZERO)
+        .min_refresh_interval(MIN_INTERVAL)
+        .stale_if_error(STALE);
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
+    let old_kid = clerk.instance_id().to_owned();
+    let old_token = mint();
+    assert_eq!(v.verify(&old_token).await.unwrap().user_id().as_str(), user);
+    assert_eq!(v.loaded_kids(), vec![old_kid.clone()]);
+    assert_eq!(hits(&clerk), 1);
+
+    // Rotation: the new key signs at once. Its kid is unknown to the verifier: one refresh (past the interval).
+    let new = clerk.rotate_keys().unwrap();
+    assert_eq!(clerk.active_key().kid(), new.kid());
+    clock.advance(MIN_INTERVAL + Duration::from_secs(1));
+    let new_token = mint();
+    assert_eq!(v.verify(&new_token).await.unwrap().user_id().as_str(), user);
+    assert_eq!(hits(&clerk), 2);
+    let mut kids = v.loaded_kids();
+    kids.sort();
+    let mut expected = vec![old_kid.clone(), new.kid().to_owned()];
+    expected.sort();
+    assert_eq!(kids, expected);
+    // Tokens signed before the rotation still verify while the old key stays published.
+    v.verify(&old_token).await.unwrap();
+    assert_eq!(hits(&clerk), 2);
+
+    // Retirement: once the verifier refreshes, the old key's tokens stop verifying; the new key's keep verifying.
+    clerk.retire_key(&old_kid);
+    clock.advance(TTL + Duration::from_secs(1));
+    v.refresh_keys().await.unwrap();
+    assert_eq!(hits(&clerk), 3);
+    assert_eq!(v.loaded_kids(), vec![new.kid().to_owned()]);
+    // The retired kid is unknown now: one unknown-kid refresh (the last one was long ago), then refused.
+    assert_eq!(reason(v.verify(&old_token).await), Reason::JwkKidMismatch);
+    assert_eq!(hits(&clerk), 4);
+    // Within the interval, further tokens of the retired key cost no fetch.
+    assert_eq!(reason(v.verify(&old_token).await), Reason::JwkKidMismatch);
+    v.verify(&new_token).await.unwrap();
+    v.verify(&mint()).await.unwrap();
+    settle().await;
+    assert_eq!(hits(&clerk), 4);
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [200, 200, 200, 200]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_keys_errors_keep_the_last_good_keys() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v = verifier(&server, &clock, KeyCacheConfig::default(), RetryPolicy::none());
+    let clerk = emulator(a).await;
+    let v = verifier(&clerk, &clock, KeyCacheConfig::default(), RetryPolicy::none());
     v.refresh_keys().await.unwrap();
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
     let generation = v.key_generation();
-    server.set_mode(Mode::Status(401, String::new()));
+    set_jwks_fault(&clerk, Fault::Status(401));
     assert_eq!(v.refresh_keys().await.unwrap_err().reason(), Reason::SecretKeyInvalid);
-    server.set_mode(Mode::Garbage);
+    set_jwks_fault(&clerk, Fault::MalformedBody);
     assert_eq!(v.refresh_keys().await.unwrap_err().reason(), Reason::JwkRemoteFailedToLoad);
     assert_eq!(v.key_generation(), generation);
+    clerk.faults().clear();
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 3);
+    assert_eq!(hits(&clerk), 3);
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [200, 401, 200]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -589,21 +730,23 @@ async fn two_instances_never_cross_verify_even_with_the_same_kid() {
     let b = TestKey::generate(&a.kid, 2048);
     assert_eq!(a.kid, b.kid);
     let clock = TestClock::now();
-    let server_a = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let server_b = JwksServer::start(Mode::Jwks(b.jwks())).await;
-    let build = |server: &JwksServer, sk: &str| {
+    let clerk_a = emulator(a).await;
+    let clerk_b = emulator(&b).await;
+    assert_eq!(clerk_a.instance_id(), clerk_b.instance_id());
+    assert_ne!(clerk_a.secret_key(), clerk_b.secret_key());
+    let build = |clerk: &Emulator| {
         Verifier::builder()
-            .secret_key(sk)
+            .secret_key(clerk.secret_key())
             .unwrap()
-            .api_url(&server.url())
+            .api_url(&clerk.api_url())
             .unwrap()
             .retry(RetryPolicy::none())
             .clock(clock.clone())
             .build()
             .unwrap()
     };
-    let va = build(&server_a, "sk_test_instance_a");
-    let vb = build(&server_b, "sk_test_instance_b");
+    let va = build(&clerk_a);
+    let vb = build(&clerk_b);
 
     let ta = token(a, clock.now_secs(), &jti());
     let tb = token(&b, clock.now_secs(), &jti());
@@ -617,28 +760,29 @@ async fn two_instances_never_cross_verify_even_with_the_same_kid() {
     va.verify(&ta).await.unwrap();
     vb.verify(&tb).await.unwrap();
 
-    // Each verifier fetched only from its own server, with its own secret key.
-    assert_eq!(server_a.hits(), 1);
-    assert_eq!(server_b.hits(), 1);
-    assert_eq!(server_a.last_auth.lock().unwrap().as_deref(), Some("Bearer sk_test_instance_a"));
-    assert_eq!(server_b.last_auth.lock().unwrap().as_deref(), Some("Bearer sk_test_instance_b"));
+    // Each verifier fetched only from its own emulator, with its own secret key (each emulator answers 200 only to
+    // its own, 401 to any other).
+    assert_eq!(hits(&clerk_a), 1);
+    assert_eq!(hits(&clerk_b), 1);
+    assert_eq!(statuses(&clerk_a, BACKEND_JWKS), [200]);
+    assert_eq!(statuses(&clerk_b, BACKEND_JWKS), [200]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_verifiers_of_the_same_instance_keep_separate_caches() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v1 = verifier(&server, &clock, KeyCacheConfig::default(), RetryPolicy::none());
-    let v2 = verifier(&server, &clock, KeyCacheConfig::default(), RetryPolicy::none());
+    let clerk = emulator(a).await;
+    let v1 = verifier(&clerk, &clock, KeyCacheConfig::default(), RetryPolicy::none());
+    let v2 = verifier(&clerk, &clock, KeyCacheConfig::default(), RetryPolicy::none());
     v1.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     v2.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
     assert_eq!((v1.key_fetch_count(), v2.key_fetch_count()), (1, 1));
     // Clones share.
     let v3 = v1.clone();
     v3.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -647,63 +791,69 @@ async fn two_verifiers_of_the_same_instance_keep_separate_caches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_ahead_refreshes_in_the_background_without_making_requests_wait() {
-    let (a, b) = (key_a(), key_b());
+    let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
+    let clerk = emulator(a).await;
     let cache = KeyCacheConfig::default()
         .ttl(Duration::from_secs(10))
         .refresh_ahead(Duration::from_secs(5))
         .min_refresh_interval(Duration::from_secs(1));
-    let v = verifier(&server, &clock, cache, RetryPolicy::none());
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
     let generation = v.key_generation();
 
     // Age 4 s: before the refresh-ahead window, nothing happens.
     clock.advance(Duration::from_secs(4));
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     settle().await;
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
 
-    // Age 6 s: inside the window. The server now answers (with a new set) only after 30 s: if the verification
-    // waited for the fetch it could not finish within the 10 s bound below.
-    server.set_mode(Mode::Slow(Duration::from_secs(30), jwks(&[a, b])));
+    // Age 6 s: inside the window. The instance rotates, and its JWKS now answers (with the new set) only after
+    // 5 s: if a verification waited for the fetch it could not finish within the 2 s bound below.
+    clerk.rotate_keys().unwrap();
+    clerk.faults().inject(BACKEND_JWKS, Fault::Latency(Duration::from_secs(5)));
     clock.advance(Duration::from_secs(2));
     for _ in 0..20 {
         let t = token(a, clock.now_secs(), &jti());
-        let auth = tokio::time::timeout(Duration::from_secs(10), v.verify(&t))
+        let auth = tokio::time::timeout(Duration::from_secs(2), v.verify(&t))
             .await
             .expect("a verification in the refresh-ahead window waited for the fetch");
         auth.unwrap();
     }
     // It was served from the current keys.
     assert_eq!(v.key_generation(), generation);
-    // One background request is in flight (not one per verification).
-    wait_until("the background refresh request", || server.hits() == 2).await;
+    // One background request is in flight (not one per verification); the emulator logs it once answered.
+    wait_until("the background refresh to start", || v.key_fetch_count() == 2).await;
+    wait_until("the background refresh request", || hits(&clerk) == 2).await;
     assert_eq!(v.key_fetch_count(), 2);
     settle().await;
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
+    // And it published the rotated set.
+    wait_until("the rotated set to be published", || v.key_generation() != generation).await;
+    assert_eq!(v.loaded_kids().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_ahead_publishes_new_keys() {
-    let (a, b) = (key_a(), key_b());
+    let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
+    let clerk = emulator(a).await;
     let cache = KeyCacheConfig::default().ttl(Duration::from_secs(10)).refresh_ahead(Duration::from_secs(5));
-    let v = verifier(&server, &clock, cache, RetryPolicy::none());
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     let generation = v.key_generation();
-    server.set_mode(Mode::Jwks(jwks(&[a, b])));
+    // The instance rotates: a new key signs, both are published.
+    let new = clerk.rotate_keys().unwrap();
     clock.advance(Duration::from_secs(6));
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
     wait_until("the background refresh to publish", || v.key_generation() != generation).await;
-    assert_eq!(server.hits(), 2);
-    // Fresh again: key_b verifies with no fetch, and at age 4 s after the refresh nothing is scheduled.
+    assert_eq!(hits(&clerk), 2);
+    // Fresh again: the new key verifies with no fetch, and at age 4 s after the refresh nothing is scheduled.
     clock.advance(Duration::from_secs(4));
-    v.verify(&token(b, clock.now_secs(), &jti())).await.unwrap();
+    v.verify(&emulator_token(&new, clock.now_secs(), &jti())).await.unwrap();
     settle().await;
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -714,19 +864,19 @@ async fn refresh_ahead_publishes_new_keys() {
 async fn spawn_key_refresh_is_some_for_remote_sources_and_none_for_static_ones() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
+    let clerk = emulator(a).await;
     let cache = KeyCacheConfig::default().ttl(Duration::from_secs(2)).refresh_ahead(Duration::from_secs(1));
-    let v = verifier(&server, &clock, cache, RetryPolicy::none());
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
     let handle = v.spawn_key_refresh().expect("a remote source gets a refresh task");
     // The task loads the keys without any verification asking for them.
     wait_until("the refresh task's initial fetch", || v.key_fetch_count() == 1).await;
-    wait_until("the server to see it", || server.hits() == 1).await;
+    wait_until("the server to see it", || hits(&clerk) == 1).await;
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
 
     // Past the refresh-ahead point, the task refreshes by itself.
     clock.advance(Duration::from_secs(1) + Duration::from_millis(100));
-    wait_until("the refresh task's second fetch", || server.hits() == 2).await;
+    wait_until("the refresh task's second fetch", || hits(&clerk) == 2).await;
 
     // The task ends once the verifier (and every clone) is gone.
     drop(v);
@@ -751,41 +901,47 @@ fn spawn_key_refresh_outside_a_runtime_is_none() {
 async fn frontend_api_jwks_url_sends_no_authorization() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v = Verifier::builder()
-        .secret_key(SECRET)
-        .unwrap()
-        .jwks_url(&format!("{}/.well-known/jwks.json", server.url()))
-        .unwrap()
-        .retry(RetryPolicy::none())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let clerk = emulator(a).await;
+    let url_verifier = |url: &str| {
+        Verifier::builder()
+            .secret_key(clerk.secret_key())
+            .unwrap()
+            .jwks_url(url)
+            .unwrap()
+            .retry(RetryPolicy::none())
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+    };
+    let v = url_verifier(&clerk.jwks_url());
     v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server.hits(), 1);
-    assert_eq!(server.last_auth.lock().unwrap().as_deref(), None, "the secret key leaked to a JWKS URL");
+    assert_eq!(clerk.request_count(FRONTEND_JWKS), 1);
+    assert_eq!(hits(&clerk), 0);
+
+    // The emulator's Backend API JWKS answers 200 only to `Bearer <its secret key>` (401 otherwise): given as a plain
+    // JWKS URL, it would serve the keys only if the verifier leaked the secret key to it.
+    let leak = url_verifier(&format!("{}{BACKEND_JWKS}", clerk.api_url()));
+    let err = leak.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
+    assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [401], "the secret key leaked to a JWKS URL");
 
     // The Backend API source does send it.
-    let server2 = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v2 = verifier(&server2, &clock, KeyCacheConfig::default(), RetryPolicy::none());
+    let v2 = verifier(&clerk, &clock, KeyCacheConfig::default(), RetryPolicy::none());
     v2.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
-    assert_eq!(server2.last_auth.lock().unwrap().as_deref(), Some("Bearer sk_test_loopback"));
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [401, 200]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_from_a_jwks_url_is_not_a_secret_key_problem() {
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Status(401, String::new())).await;
-    let v = Verifier::builder()
-        .jwks_url(&format!("{}/.well-known/jwks.json", server.url()))
-        .unwrap()
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let clerk = emulator(a).await;
+    clerk.faults().inject(FRONTEND_JWKS, Fault::Status(401));
+    let v = Verifier::builder().jwks_url(&clerk.jwks_url()).unwrap().clock(clock.clone()).build().unwrap();
     let err = v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap_err();
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err:?}");
-    assert_eq!(server.hits(), 1);
+    settle().await;
+    assert_eq!(statuses(&clerk, FRONTEND_JWKS), [401], "a 401 must not be retried");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -793,11 +949,11 @@ async fn the_token_cache_does_not_hide_fetch_counts() {
     // With the token cache disabled the same token goes through the key path every time, without any fetch.
     let a = key_a();
     let clock = TestClock::now();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
+    let clerk = emulator(a).await;
     let v = Verifier::builder()
-        .secret_key(SECRET)
+        .secret_key(clerk.secret_key())
         .unwrap()
-        .api_url(&server.url())
+        .api_url(&clerk.api_url())
         .unwrap()
         .token_cache(TokenCacheConfig::disabled())
         .clock(clock.clone())
@@ -807,6 +963,6 @@ async fn the_token_cache_does_not_hide_fetch_counts() {
     for _ in 0..10 {
         v.verify(&t).await.unwrap();
     }
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
     assert_eq!(v.cached_tokens(), 0);
 }

@@ -1,9 +1,13 @@
-//! End-to-end smoke tests: tokens minted with josekit verified by clerk-core, networkless and over loopback HTTP.
+//! End-to-end smoke tests: tokens minted with josekit (and by the `clerk-testing` emulator) verified by clerk-core,
+//! networkless and over loopback HTTP against the emulator.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod support;
 
-use clerk_core::{Check, Reason, Verifier};
+use std::time::Duration;
+
+use clerk_core::{Check, IssuerCheck, Reason, Verifier};
+use clerk_testing::Emulator;
 use support::*;
 
 #[tokio::test]
@@ -28,15 +32,79 @@ async fn verifies_a_josekit_token_with_static_jwks_and_pem() {
 #[tokio::test]
 async fn verifies_over_loopback_backend_api() {
     let k = key_a();
-    let server = JwksServer::start(Mode::Jwks(k.jwks())).await;
+    let clerk = emulator(k).await;
     let v =
-        Verifier::builder().secret_key("sk_test_loopback").unwrap().api_url(&server.url()).unwrap().build().unwrap();
+        Verifier::builder().secret_key(clerk.secret_key()).unwrap().api_url(&clerk.api_url()).unwrap().build().unwrap();
     let token = k.sign(&session_claims(now_secs()));
     let auth = v.verify(&token).await.unwrap();
     assert_eq!(auth.session_id().unwrap(), "sess_2bVftP1rQemOu4CPj9999999999");
-    assert_eq!(server.hits(), 1);
-    assert_eq!(server.last_auth.lock().unwrap().as_deref(), Some("Bearer sk_test_loopback"));
+    assert_eq!(clerk.request_count(BACKEND_JWKS), 1);
+    // The emulator answers `/v1/jwks` only to `Bearer <its secret key>` (else 401): the 200 proves it was sent.
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [200]);
+    assert_eq!(clerk.requests().len(), 1, "only the JWKS was requested");
     // Second verification: no new fetch.
     v.verify(&k.sign(&session_claims(now_secs()))).await.unwrap();
-    assert_eq!(server.hits(), 1);
+    assert_eq!(clerk.request_count(BACKEND_JWKS), 1);
+}
+
+/// Tokens the emulator mints (its own key, its own claims) verify through each of the emulator's key sources, and
+/// the official SDKs' refusals come out with their reason codes.
+#[tokio::test]
+async fn verifies_emulator_minted_tokens_from_every_key_source() {
+    let clerk = Emulator::start().await.unwrap();
+    let user = clerk.create_user("ada@example.com").unwrap();
+    let builder = clerk.session_token(&user).unwrap().organization("org_1", "acme", "admin", &["org:projects:read"]);
+    let claims = builder.claims();
+    let token = builder.mint();
+
+    // Backend API (secret key).
+    let backend =
+        Verifier::builder().secret_key(clerk.secret_key()).unwrap().api_url(&clerk.api_url()).unwrap().build().unwrap();
+    let auth = backend.verify(&token).await.unwrap();
+    assert_eq!(auth.user_id().as_str(), user);
+    assert_eq!(Some(auth.session_id().unwrap().as_str()), claims["sid"].as_str());
+    assert_eq!(auth.org_role(), Some("org:admin"));
+    assert!(auth.has(Check::Permission("org:projects:read")));
+    assert!(!auth.has(Check::Permission("org:projects:delete")));
+    assert_eq!(backend.loaded_kids(), vec![clerk.instance_id().to_owned()]);
+
+    // Frontend API (publishable key only), with the issuer derived from the publishable key.
+    let frontend = Verifier::builder()
+        .publishable_key(clerk.publishable_key())
+        .unwrap()
+        .issuer(IssuerCheck::Derived)
+        .authorized_parties(["http://localhost:3000"])
+        .build()
+        .unwrap();
+    assert_eq!(frontend.verify(&token).await.unwrap().user_id().as_str(), user);
+
+    // Networkless, with the JWT public key.
+    let pem = Verifier::builder().jwt_key(&clerk.jwt_public_key()).unwrap().build().unwrap();
+    assert_eq!(pem.verify(&token).await.unwrap().user_id().as_str(), user);
+
+    assert_eq!(clerk.request_count(BACKEND_JWKS), 1);
+    assert_eq!(clerk.request_count(FRONTEND_JWKS), 1);
+
+    // Refusals.
+    let expired = clerk.session_token(&user).unwrap().expired(Duration::from_secs(600)).mint();
+    assert_eq!(backend.verify(&expired).await.unwrap_err().reason(), Reason::TokenExpired);
+    let wrong_azp = clerk.session_token(&user).unwrap().authorized_party("https://evil.example.net").mint();
+    assert_eq!(frontend.verify(&wrong_azp).await.unwrap_err().reason(), Reason::TokenInvalidAuthorizedParties);
+    let forged = clerk.session_token(&user).unwrap().signed_by(clerk.foreign_key().unwrap()).mint();
+    assert_eq!(backend.verify(&forged).await.unwrap_err().reason(), Reason::TokenInvalidSignature);
+    assert_eq!(pem.verify(&forged).await.unwrap_err().reason(), Reason::TokenInvalidSignature);
+    // None of them cost a fetch.
+    assert_eq!(clerk.request_count(BACKEND_JWKS), 1);
+    assert_eq!(clerk.request_count(FRONTEND_JWKS), 1);
+
+    // A secret key the instance does not know: the emulator answers 401, the verifier says so.
+    let wrong_key = Verifier::builder()
+        .secret_key("sk_test_not_this_instance")
+        .unwrap()
+        .api_url(&clerk.api_url())
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(wrong_key.verify(&token).await.unwrap_err().reason(), Reason::SecretKeyInvalid);
+    assert_eq!(statuses(&clerk, BACKEND_JWKS), [200, 401]);
 }

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use clerk_core::{
     Clock, KeyCacheConfig, Reason, RetryPolicy, SessionAuth, TestClock, TokenCacheConfig, Verifier, VerifyError,
 };
-use serde_json::json;
+use clerk_testing::{Emulator, Fault, InstanceKey};
+use serde_json::{Value, json};
 use support::*;
 
 fn jti() -> String {
@@ -29,13 +30,28 @@ fn token(key: &TestKey, now: u64) -> String {
     key.sign(&claims)
 }
 
-/// A token valid for an hour.
-fn long_token(key: &TestKey, now: u64) -> String {
+/// Claims valid for an hour, with a unique `jti`.
+fn long_claims(now: u64) -> Value {
     let now = i64::try_from(now).unwrap();
     let mut claims = session_claims(now);
     claims["jti"] = json!(jti());
     claims["exp"] = json!(now + 3600);
-    key.sign(&claims)
+    claims
+}
+
+/// A token valid for an hour.
+fn long_token(key: &TestKey, now: u64) -> String {
+    key.sign(&long_claims(now))
+}
+
+/// The same, signed by an emulator's key (e.g. the one [`Emulator::rotate_keys`] made).
+fn long_emulator_token(key: &InstanceKey, now: u64) -> String {
+    key.sign_claims(&long_claims(now))
+}
+
+/// Backend API JWKS requests the emulator has answered.
+fn hits(clerk: &Emulator) -> usize {
+    clerk.request_count(BACKEND_JWKS)
 }
 
 fn clock() -> TestClock {
@@ -104,20 +120,20 @@ async fn grows_by_one_per_distinct_token_and_not_on_repeat() {
 async fn a_hit_does_not_reach_the_key_store() {
     let a = key_a();
     let clock = clock();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v = remote_verifier(&server, &clock);
+    let clerk = emulator(a).await;
+    let v = remote_verifier(&clerk, &clock);
     let t = long_token(a, clock.now_secs());
     v.verify(&t).await.unwrap();
-    assert_eq!(server.hits(), 1);
+    assert_eq!(hits(&clerk), 1);
     clock.advance(TTL + Duration::from_secs(1));
     for _ in 0..20 {
         v.verify(&t).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(server.hits(), 1, "a cache hit reached the key store");
+    assert_eq!(hits(&clerk), 1, "a cache hit reached the key store");
     assert_eq!(v.key_fetch_count(), 1);
     v.verify(&long_token(a, clock.now_secs())).await.unwrap();
-    wait_until("the background refresh of a full verification", || server.hits() == 2).await;
+    wait_until("the background refresh of a full verification", || hits(&clerk) == 2).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,11 +392,12 @@ async fn the_same_claims_signed_by_a_stranger_do_not_hit_the_cache() {
 
 const TTL: Duration = Duration::from_secs(10);
 
-fn remote_verifier(server: &JwksServer, clock: &TestClock) -> Verifier {
+/// A verifier of `clerk`'s Backend API keys (ttl 10 s, no refresh-ahead, stale-if-error 60 s, no retries).
+fn remote_verifier(clerk: &Emulator, clock: &TestClock) -> Verifier {
     Verifier::builder()
-        .secret_key("sk_test_token_cache")
+        .secret_key(clerk.secret_key())
         .unwrap()
-        .api_url(&server.url())
+        .api_url(&clerk.api_url())
         .unwrap()
         .key_cache(
             KeyCacheConfig::default()
@@ -397,21 +414,23 @@ fn remote_verifier(server: &JwksServer, clock: &TestClock) -> Verifier {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_are_dropped_when_the_key_set_changes() {
-    let (a, b) = (key_a(), key_b());
+    let a = key_a();
     let clock = clock();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v = remote_verifier(&server, &clock);
+    let clerk = emulator(a).await;
+    let v = remote_verifier(&clerk, &clock);
     let t = long_token(a, clock.now_secs());
     v.verify(&t).await.unwrap();
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
     let g0 = v.key_generation();
 
-    // Rotation: key_a is removed.
-    server.set_mode(Mode::Jwks(b.jwks()));
+    // Rotation: a new key signs and key_a is retired (no longer published).
+    let new = clerk.rotate_keys().unwrap();
+    clerk.retire_key(&a.kid);
     clock.advance(TTL + Duration::from_secs(1));
     v.refresh_keys().await.unwrap();
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
+    assert_eq!(v.loaded_kids(), vec![new.kid().to_owned()]);
     assert_ne!(v.key_generation(), g0);
 
     // The cached key_a token is not served from the cache any more.
@@ -419,21 +438,23 @@ async fn entries_are_dropped_when_the_key_set_changes() {
     assert_eq!(err.reason(), Reason::JwkKidMismatch, "{err:?}");
     assert_eq!(v.cached_tokens(), 0);
     assert_eq!(v.verify(&t).await.unwrap_err().reason(), Reason::JwkKidMismatch);
-    v.verify(&long_token(b, clock.now_secs())).await.unwrap();
+    v.verify(&long_emulator_token(&new, clock.now_secs())).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_survive_a_generation_change_only_by_full_reverification() {
     // A key is added: the generation changes, the cached key_a token is re-verified in full (and still passes).
-    let (a, b) = (key_a(), key_b());
+    let a = key_a();
     let clock = clock();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v = remote_verifier(&server, &clock);
+    let clerk = emulator(a).await;
+    let v = remote_verifier(&clerk, &clock);
     let t = long_token(a, clock.now_secs());
     v.verify(&t).await.unwrap();
     let g0 = v.key_generation();
-    server.set_mode(Mode::Jwks(jwks(&[a, b])));
+    // Rotation: a new key is published next to key_a.
+    clerk.rotate_keys().unwrap();
     v.refresh_keys().await.unwrap();
+    assert_eq!(v.loaded_kids().len(), 2);
     assert_ne!(v.key_generation(), g0);
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
@@ -444,22 +465,23 @@ async fn entries_survive_a_generation_change_only_by_full_reverification() {
 async fn a_refresh_returning_the_same_keys_keeps_the_generation_and_the_cache() {
     let (a, b) = (key_a(), key_b());
     let clock = clock();
-    let server = JwksServer::start(Mode::Jwks(jwks(&[a, b]))).await;
-    let v = remote_verifier(&server, &clock);
+    let clerk = emulator(a).await;
+    serve_jwks(&clerk, jwks(&[a, b]));
+    let v = remote_verifier(&clerk, &clock);
     let t = long_token(a, clock.now_secs());
     v.verify(&t).await.unwrap();
     let g0 = v.key_generation();
 
     clock.advance(TTL + Duration::from_secs(1));
     v.refresh_keys().await.unwrap();
-    assert_eq!(server.hits(), 2);
+    assert_eq!(hits(&clerk), 2);
     assert_eq!(v.key_generation(), g0, "same keys, same generation");
     assert_eq!(v.cached_tokens(), 1);
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
 
     // The same keys in another order are the same set.
-    server.set_mode(Mode::Jwks(jwks(&[b, a])));
+    serve_jwks(&clerk, jwks(&[b, a]));
     v.refresh_keys().await.unwrap();
     assert_eq!(v.key_generation(), g0, "key order must not change the generation");
 
@@ -468,7 +490,7 @@ async fn a_refresh_returning_the_same_keys_keeps_the_generation_and_the_cache() 
     clock.advance(TTL + Duration::from_secs(1));
     v.verify(&long_token(a, clock.now_secs())).await.unwrap();
     assert_eq!(v.cached_tokens(), 2);
-    wait_until("the background refresh", || server.hits() == 4).await;
+    wait_until("the background refresh", || hits(&clerk) == 4).await;
     assert_eq!(v.key_fetch_count(), 4);
     assert_eq!(v.key_generation(), g0);
     v.verify(&t).await.unwrap();
@@ -477,7 +499,7 @@ async fn a_refresh_returning_the_same_keys_keeps_the_generation_and_the_cache() 
     // Same kid, different key material: a new set.
     let same_kid = TestKey::from_private_pem(&a.kid, &b.private_pem, 2048);
     let other_b = TestKey::from_private_pem(&b.kid, &a.private_pem, 2048);
-    server.set_mode(Mode::Jwks(jwks(&[&same_kid, &other_b])));
+    serve_jwks(&clerk, jwks(&[&same_kid, &other_b]));
     v.refresh_keys().await.unwrap();
     assert_ne!(v.key_generation(), g0, "new key material under the same kids must change the generation");
     assert_eq!(v.verify(&t).await.unwrap_err().reason(), Reason::TokenInvalidSignature);
@@ -490,13 +512,13 @@ async fn a_refresh_returning_the_same_keys_keeps_the_generation_and_the_cache() 
 async fn a_cached_token_is_not_served_past_the_stale_limit() {
     let a = key_a();
     let clock = clock();
-    let server = JwksServer::start(Mode::Jwks(a.jwks())).await;
-    let v = remote_verifier(&server, &clock);
+    let clerk = emulator(a).await;
+    let v = remote_verifier(&clerk, &clock);
     let t = long_token(a, clock.now_secs());
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
 
-    server.set_mode(Mode::Status(500, "{}".to_owned()));
+    set_jwks_fault(&clerk, Fault::Status(500));
     clock.advance(TTL + Duration::from_secs(61));
     let fresh = long_token(a, clock.now_secs());
     assert_eq!(v.verify(&fresh).await.unwrap_err().reason(), Reason::JwkRemoteFailedToLoad);

@@ -1,14 +1,14 @@
-//! Test support shared by the integration tests and the benches: RSA keys and tokens minted with josekit (an
-//! implementation independent of the verifier under test) and a real loopback HTTP JWKS server that counts requests.
+//! Test support shared by the integration tests, the demo and the benches: RSA keys and tokens minted with josekit
+//! (an implementation independent of the verifier under test), and helpers to serve those keys from a
+//! `clerk_testing::Emulator` (a real loopback HTTP server that logs and counts requests).
 #![allow(dead_code, missing_docs, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clerk_testing::{Emulator, Fault, InstanceKey};
 use josekit::jwk::KeyPair as _;
 use josekit::jws::JwsSigner as _;
 use serde_json::{Value, json};
@@ -117,107 +117,35 @@ pub fn session_claims(now: i64) -> Value {
     })
 }
 
-/// What the JWKS server answers.
-#[derive(Clone)]
-pub enum Mode {
-    /// 200 with this body.
-    Jwks(String),
-    /// This status, with a body.
-    Status(u16, String),
-    /// 200 with a non-JWKS body.
-    Garbage,
-    /// Close the connection without answering.
-    Drop,
-    /// Wait this long, then answer with the JWKS.
-    Slow(Duration, String),
-}
+/// The Backend API JWKS path (`GET {api_url}/v1/jwks`, secret key required).
+pub const BACKEND_JWKS: &str = "/v1/jwks";
+/// The Frontend API JWKS path (no credentials).
+pub const FRONTEND_JWKS: &str = "/.well-known/jwks.json";
 
-/// A real HTTP/1.1 JWKS server on 127.0.0.1 that counts requests. Stops when dropped.
-pub struct JwksServer {
-    pub addr: SocketAddr,
-    pub hits: Arc<AtomicUsize>,
-    mode: Arc<Mutex<Mode>>,
-    pub last_auth: Arc<Mutex<Option<String>>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl JwksServer {
-    pub async fn start(mode: Mode) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hits = Arc::new(AtomicUsize::new(0));
-        let mode = Arc::new(Mutex::new(mode));
-        let last_auth = Arc::new(Mutex::new(None));
-        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-        let (h, m, la) = (hits.clone(), mode.clone(), last_auth.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = &mut rx => return,
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        let (h, m, la) = (h.clone(), m.clone(), la.clone());
-                        tokio::spawn(async move {
-                            let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                                let (h, m, la) = (h.clone(), m.clone(), la.clone());
-                                async move {
-                                    h.fetch_add(1, Ordering::SeqCst);
-                                    *la.lock().unwrap() = req
-                                        .headers()
-                                        .get("authorization")
-                                        .map(|v| v.to_str().unwrap_or("").to_owned());
-                                    let mode = m.lock().unwrap().clone();
-                                    let resp = match mode {
-                                        Mode::Jwks(body) => ok(body),
-                                        Mode::Slow(d, body) => {
-                                            tokio::time::sleep(d).await;
-                                            ok(body)
-                                        }
-                                        Mode::Status(code, body) => {
-                                            let mut r = ok(body);
-                                            *r.status_mut() = hyper::StatusCode::from_u16(code).unwrap();
-                                            r
-                                        }
-                                        Mode::Garbage => ok("<html>not json</html>".to_owned()),
-                                        Mode::Drop => return Err(std::io::Error::other("dropped")),
-                                    };
-                                    Ok::<_, std::io::Error>(resp)
-                                }
-                            });
-                            let io = hyper_util::rt::TokioIo::new(stream);
-                            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).await;
-                        });
-                    }
-                }
-            }
-        });
-        Self { addr, hits, mode, last_auth, shutdown: Some(tx) }
-    }
-
-    pub fn set_mode(&self, mode: Mode) {
-        *self.mode.lock().unwrap() = mode;
-    }
-
-    pub fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-
-    /// The base URL (for `api_url`: the server answers any path).
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+impl TestKey {
+    /// The same key pair as an emulator instance key (same `kid`), so an emulator serves and signs with exactly it.
+    pub fn instance_key(&self) -> InstanceKey {
+        InstanceKey::from_pkcs8_pem(&self.kid, &self.private_pem).unwrap()
     }
 }
 
-impl Drop for JwksServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
+/// An emulator whose instance key is `key`: both JWKS endpoints serve `key.jwks()` until told otherwise.
+pub async fn emulator(key: &TestKey) -> Emulator {
+    Emulator::builder().key(key.instance_key()).start().await.unwrap()
 }
 
-fn ok(body: String) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
-    let mut r = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)));
-    r.headers_mut().insert("content-type", "application/json".parse().unwrap());
-    r
+/// From now on the emulator answers every Backend API JWKS request with `fault` (replacing any earlier fault).
+pub fn set_jwks_fault(emulator: &Emulator, fault: Fault) {
+    emulator.faults().clear();
+    emulator.faults().inject(BACKEND_JWKS, fault);
+}
+
+/// From now on the emulator answers every Backend API JWKS request with `200` and this body (any key set).
+pub fn serve_jwks(emulator: &Emulator, body: String) {
+    set_jwks_fault(emulator, Fault::Respond { status: 200, body });
+}
+
+/// The statuses the emulator answered on `path`, in order (0 for a dropped connection).
+pub fn statuses(emulator: &Emulator, path: &str) -> Vec<u16> {
+    emulator.requests().iter().filter(|r| r.path == path).map(|r| r.status).collect()
 }
