@@ -1,7 +1,7 @@
 //! The verified session: one auth object for v1 and v2 tokens, with `has()` authorization checks.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 
@@ -129,14 +129,29 @@ pub enum Check<'a> {
     Reverification(Reverification),
 }
 
+/// The organization claims as signed, decoded into [`ActiveOrganization`] on first use.
+pub(crate) struct OrgRaw {
+    id: String,
+    slug: Option<String>,
+    role: Option<String>,
+    /// v1: the list as given.
+    permissions: Option<Vec<String>>,
+    /// v2: `o.per` and `o.fpm`, decoded against the org features of `fea`.
+    per: Option<String>,
+    fpm: Option<String>,
+}
+
 pub(crate) struct AuthInner {
     pub(crate) user_id: UserId,
     pub(crate) session_id: Option<SessionId>,
     pub(crate) status: SessionStatus,
     pub(crate) actor: Option<Actor>,
-    pub(crate) org: Option<ActiveOrganization>,
-    pub(crate) features: Vec<String>,
-    pub(crate) plans: Vec<String>,
+    org_raw: Option<OrgRaw>,
+    org: OnceLock<Option<ActiveOrganization>>,
+    fea: Option<String>,
+    pla: Option<String>,
+    features: OnceLock<Vec<String>>,
+    plans: OnceLock<Vec<String>>,
     pub(crate) fva: Option<[i64; 2]>,
     pub(crate) issuer: Option<String>,
     pub(crate) authorized_party: Option<String>,
@@ -146,7 +161,7 @@ pub(crate) struct AuthInner {
     pub(crate) token_id: Option<String>,
     pub(crate) version: u32,
     pub(crate) payload: Box<[u8]>,
-    pub(crate) token: Box<str>,
+    pub(crate) token: Arc<str>,
 }
 
 /// A verified Clerk session. Cheap to clone (one reference count).
@@ -163,7 +178,7 @@ impl fmt::Debug for SessionAuth {
             .field("session_id", &i.session_id)
             .field("status", &i.status)
             .field("actor", &i.actor)
-            .field("org", &i.org)
+            .field("org", &self.org())
             .field("version", &i.version)
             .field("token", &"[redacted]")
             .finish_non_exhaustive()
@@ -175,40 +190,37 @@ fn prefix_org(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl SessionAuth {
-    /// Builds the auth object from claims that passed every check (`sub` present, `exp` present).
-    pub(crate) fn from_claims(c: RawClaims, payload: Box<[u8]>, token: &str, sub: String, exp_ms: i64) -> Self {
+    /// Builds the auth object from claims that passed every check (`sub` present, `exp` present). Only moves
+    /// strings: organization permissions, features and plans are decoded on first use, off the verification path.
+    pub(crate) fn from_claims(c: RawClaims, payload: Box<[u8]>, token: Arc<str>, sub: String, exp_ms: i64) -> Self {
         let version = c.v.unwrap_or(1);
-        let (org, features, plans) = if version >= 2 {
-            let o = c.o.unwrap_or_default();
-            let permissions = claims::decode_v2_permissions(c.fea.as_deref(), o.per.as_deref(), o.fpm.as_deref());
-            let org = o.id.map(|id| ActiveOrganization {
-                id: OrganizationId::new(id),
-                slug: o.slg,
-                role: o.rol.as_deref().map(|r| prefix_org(r).into_owned()),
-                permissions,
+        let (org_raw, fea, pla) = if version >= 2 {
+            let org_raw = c.o.and_then(|o| {
+                Some(OrgRaw { id: o.id?, slug: o.slg, role: o.rol, permissions: None, per: o.per, fpm: o.fpm })
             });
-            let features =
-                c.fea.as_deref().map(|f| claims::comma_list(f).map(str::to_owned).collect()).unwrap_or_default();
-            let plans =
-                c.pla.as_deref().map(|p| claims::comma_list(p).map(str::to_owned).collect()).unwrap_or_default();
-            (org, features, plans)
+            (org_raw, c.fea, c.pla)
         } else {
-            let org = c.org_id.map(|id| ActiveOrganization {
-                id: OrganizationId::new(id),
+            let org_raw = c.org_id.map(|id| OrgRaw {
+                id,
                 slug: c.org_slug,
-                role: c.org_role.as_deref().map(|r| prefix_org(r).into_owned()),
-                permissions: c.org_permissions.0.unwrap_or_default(),
+                role: c.org_role,
+                permissions: Some(c.org_permissions.0.unwrap_or_default()),
+                per: None,
+                fpm: None,
             });
-            (org, Vec::new(), Vec::new())
+            (org_raw, None, None)
         };
         Self(Arc::new(AuthInner {
             user_id: UserId::new(sub),
             session_id: c.sid.map(SessionId::new),
             status: SessionStatus::from_claim(c.sts.as_deref()),
             actor: c.act,
-            org,
-            features,
-            plans,
+            org_raw,
+            org: OnceLock::new(),
+            fea,
+            pla,
+            features: OnceLock::new(),
+            plans: OnceLock::new(),
             fva: c.fva.0,
             issuer: c.iss,
             authorized_party: c.azp,
@@ -218,8 +230,29 @@ impl SessionAuth {
             token_id: c.jti,
             version,
             payload,
-            token: token.into(),
+            token,
         }))
+    }
+
+    fn org(&self) -> Option<&ActiveOrganization> {
+        self.0
+            .org
+            .get_or_init(|| {
+                let raw = self.0.org_raw.as_ref()?;
+                let permissions = match &raw.permissions {
+                    Some(list) => list.clone(),
+                    None => {
+                        claims::decode_v2_permissions(self.0.fea.as_deref(), raw.per.as_deref(), raw.fpm.as_deref())
+                    }
+                };
+                Some(ActiveOrganization {
+                    id: OrganizationId::new(raw.id.clone()),
+                    slug: raw.slug.clone(),
+                    role: raw.role.as_deref().map(|r| prefix_org(r).into_owned()),
+                    permissions,
+                })
+            })
+            .as_ref()
     }
 
     /// The signed-in user (`sub`).
@@ -249,43 +282,43 @@ impl SessionAuth {
     /// The active organization, if any.
     #[must_use]
     pub fn organization(&self) -> Option<&ActiveOrganization> {
-        self.0.org.as_ref()
+        self.org()
     }
 
     /// The active organization's id.
     #[must_use]
     pub fn org_id(&self) -> Option<&OrganizationId> {
-        self.0.org.as_ref().map(|o| &o.id)
+        self.org().map(|o| &o.id)
     }
 
     /// The active organization's slug.
     #[must_use]
     pub fn org_slug(&self) -> Option<&str> {
-        self.0.org.as_ref().and_then(|o| o.slug.as_deref())
+        self.org().and_then(|o| o.slug.as_deref())
     }
 
     /// The member's role in the active organization, `org:`-prefixed.
     #[must_use]
     pub fn org_role(&self) -> Option<&str> {
-        self.0.org.as_ref().and_then(|o| o.role.as_deref())
+        self.org().and_then(|o| o.role.as_deref())
     }
 
     /// The member's permissions in the active organization.
     #[must_use]
     pub fn org_permissions(&self) -> &[String] {
-        self.0.org.as_ref().map_or(&[], |o| &o.permissions)
+        self.org().map_or(&[], |o| &o.permissions)
     }
 
     /// Features, as the token lists them (`o:feature`, `u:feature`; v2 tokens only).
     #[must_use]
     pub fn features(&self) -> &[String] {
-        &self.0.features
+        self.0.features.get_or_init(|| split_list(self.0.fea.as_deref()))
     }
 
     /// Plans, as the token lists them (`u:free`, `o:pro`; v2 tokens only).
     #[must_use]
     pub fn plans(&self) -> &[String] {
-        &self.0.plans
+        self.0.plans.get_or_init(|| split_list(self.0.pla.as_deref()))
     }
 
     /// Minutes since the first and second factor were verified (`fva`); `-1` where a factor is not enrolled.
@@ -376,18 +409,20 @@ impl SessionAuth {
             return false;
         }
         match check {
-            Check::Role(role) => {
-                self.0.org.as_ref().and_then(|o| o.role.as_deref()).is_some_and(|r| r == prefix_org(role))
-            }
+            Check::Role(role) => self.org_role().is_some_and(|r| r == prefix_org(role)),
             Check::Permission(perm) => {
                 let wanted = prefix_org(perm);
-                self.0.org.as_ref().is_some_and(|o| o.permissions.iter().any(|p| *p == wanted))
+                self.org_permissions().iter().any(|p| *p == wanted)
             }
-            Check::Feature(f) => scoped_match(&self.0.features, f),
-            Check::Plan(p) => scoped_match(&self.0.plans, p),
+            Check::Feature(f) => scoped_match(self.features(), f),
+            Check::Plan(p) => scoped_match(self.plans(), p),
             Check::Reverification(r) => self.0.fva.is_some_and(|fva| reverified(fva, r)),
         }
     }
+}
+
+fn split_list(s: Option<&str>) -> Vec<String> {
+    s.map(|s| claims::comma_list(s).map(str::to_owned).collect()).unwrap_or_default()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -458,7 +493,7 @@ mod tests {
     fn auth(json: &str) -> SessionAuth {
         let c: RawClaims = serde_json::from_str(json).unwrap();
         let sub = c.sub.clone().unwrap();
-        SessionAuth::from_claims(c, json.as_bytes().into(), "tok", sub, 0)
+        SessionAuth::from_claims(c, json.as_bytes().into(), "tok".into(), sub, 0)
     }
 
     #[test]

@@ -322,6 +322,21 @@ impl KeyStore {
         self.fetches.load(Ordering::Relaxed)
     }
 
+    /// The lock-free fast path: the key for `kid` when the keys are loaded, fresh and not due for a refresh-ahead
+    /// (static keys: always). `None` means "take the full path" ([`resolve`](Self::resolve)).
+    #[inline]
+    pub(crate) fn resolve_fast(&self, kid: Option<&str>) -> Option<(Arc<VerifyingKey>, u64)> {
+        let snap = self.current.load();
+        let keys = snap.keys.as_ref()?;
+        if self.source.is_some() {
+            let age = self.clock.now_millis().saturating_sub(snap.fetched_at);
+            if age >= ms(self.config.ttl).saturating_sub(ms(self.config.refresh_ahead)) {
+                return None;
+            }
+        }
+        keys.get(kid).map(|k| (Arc::clone(k), snap.generation))
+    }
+
     /// Finds the key for `kid`, fetching or refreshing as the policy says. Returns the key and the generation of
     /// the set it came from.
     pub(crate) async fn resolve(self: &Arc<Self>, kid: Option<&str>) -> Result<(Arc<VerifyingKey>, u64), VerifyError> {

@@ -88,7 +88,7 @@ struct CachedAuth {
     generation: u64,
 }
 
-type TokenCache = quick_cache::sync::Cache<Box<str>, CachedAuth>;
+type TokenCache = quick_cache::sync::Cache<Arc<str>, CachedAuth>;
 
 /// Why a request could not be authenticated.
 #[derive(Debug, thiserror::Error)]
@@ -180,13 +180,16 @@ fn is_json_object(bytes: &[u8]) -> bool {
     bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-/// The parts of a compact JWS that survived step 1.
+/// The parts of a compact JWS that survived steps 1 and 2.
 struct Decoded<'t> {
-    header_kid: Option<Cow<'t, str>>,
+    header_kid: Option<String>,
     alg: Algorithm,
     signing_input: &'t [u8],
     payload: Vec<u8>,
-    signature: [u8; MAX_SIG],
+    /// The claims, parsed once; `None` when the payload is a JSON object whose claims have the wrong types
+    /// (reported as `token-verification-failed` only after the signature check, as Clerk orders it).
+    claims: Option<RawClaims>,
+    signature: [u8; MAX_SIG + 8],
     signature_len: usize,
 }
 
@@ -222,16 +225,24 @@ impl Verifier {
             return hit;
         }
         let decoded = decode(token, &inner.options)?;
-        let (key, generation) = inner.keys.resolve(decoded.header_kid.as_deref()).await?;
+        let (key, generation) = match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
+            Some(found) => found,
+            None => inner.keys.resolve(decoded.header_kid.as_deref()).await?,
+        };
         if !key.allows(decoded.alg) {
             return Err(VerifyError::with_detail(Reason::TokenInvalidAlgorithm, "key does not allow the token's alg"));
         }
         if !key.verify(decoded.alg, decoded.signing_input, &decoded.signature[..decoded.signature_len]) {
             return Err(VerifyError::new(Reason::TokenInvalidSignature));
         }
-        let auth = self.check_claims(token, decoded.payload)?;
+        let claims = decoded
+            .claims
+            .ok_or(VerifyError::with_detail(Reason::TokenVerificationFailed, "a claim has the wrong type"))?;
+        // One shared copy of the token text for the auth object and the cache key.
+        let shared: Arc<str> = Arc::from(token);
+        let auth = self.check_claims(Arc::clone(&shared), claims, decoded.payload)?;
         if let Some(cache) = &inner.cache {
-            cache.insert(token.into(), CachedAuth { auth: auth.clone(), generation });
+            cache.insert(shared, CachedAuth { auth: auth.clone(), generation });
         }
         Ok(auth)
     }
@@ -277,11 +288,14 @@ impl Verifier {
         Some(Ok(hit.auth))
     }
 
-    fn check_claims(&self, token: &str, payload: Vec<u8>) -> Result<SessionAuth, VerifyError> {
+    fn check_claims(
+        &self,
+        token: Arc<str>,
+        mut claims: RawClaims,
+        payload: Vec<u8>,
+    ) -> Result<SessionAuth, VerifyError> {
         let o = &self.inner.options;
-        let claims: RawClaims = serde_json::from_slice(&payload)
-            .map_err(|_| VerifyError::with_detail(Reason::TokenVerificationFailed, "a claim has the wrong type"))?;
-        let Some(sub) = claims.sub.clone() else {
+        let Some(sub) = claims.sub.take() else {
             return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "`sub` is required"));
         };
         let Some(exp) = claims.exp else {
@@ -394,14 +408,18 @@ fn check_times(
     Ok(())
 }
 
-/// Step 1 (compact form, JSON objects) and step 2 (header) of Clerk's order.
+/// Steps 1 and 2 of Clerk's order: the compact form and the header, then the payload.
+///
+/// The header is checked (alg, typ, cat) before the payload is decoded: a token whose header is refused costs no
+/// payload work, which keeps hostile input cheap. A token with both a refused header and a broken payload is
+/// therefore reported as `token-invalid-algorithm` (or the header's reason) rather than `token-invalid`; see
+/// `docs/decisions/0004-reason-codes.md`.
 fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
     let bytes = token.as_bytes();
-    let Some(d1) = memchr_dot(bytes, 0) else { return Err(invalid("not three segments")) };
-    let Some(d2) = memchr_dot(bytes, d1 + 1) else { return Err(invalid("not three segments")) };
-    if memchr_dot(bytes, d2 + 1).is_some() {
+    let mut dots = memchr::memchr_iter(b'.', bytes);
+    let (Some(d1), Some(d2), None) = (dots.next(), dots.next(), dots.next()) else {
         return Err(invalid("not three segments"));
-    }
+    };
     let (h64, p64, s64) = (&bytes[..d1], &bytes[d1 + 1..d2], &bytes[d2 + 1..]);
     if h64.is_empty() || p64.is_empty() || s64.is_empty() {
         return Err(invalid("empty segment"));
@@ -417,16 +435,6 @@ fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
     let hjson = &hbuf[..hlen];
     if !is_json_object(hjson) {
         return Err(invalid("header is not a JSON object"));
-    }
-    let mut sbuf = [0u8; MAX_SIG + 8];
-    let slen = B64URL.decode_slice(s64, &mut sbuf).map_err(|_| invalid("signature is not base64url"))?;
-    if slen > MAX_SIG {
-        // Never verify a prefix of the signature: the check must cover the exact token text.
-        return Err(invalid("signature too large"));
-    }
-    let payload = B64URL.decode(p64).map_err(|_| invalid("payload is not base64url"))?;
-    if !is_json_object(&payload) || serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
-        return Err(invalid("payload is not a JSON object"));
     }
     let header: Header<'_> = serde_json::from_slice(hjson).map_err(|_| invalid("header is not a JWS header"))?;
 
@@ -451,15 +459,27 @@ fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
     {
         return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a session token"));
     }
-    let kid = header.kid.map(|k| Cow::Owned(k.into_owned()));
-    let mut signature = [0u8; MAX_SIG];
-    signature[..slen].copy_from_slice(&sbuf[..slen]);
-    Ok(Decoded { header_kid: kid, alg, signing_input: &bytes[..d2], payload, signature, signature_len: slen })
-}
+    let header_kid = header.kid.map(Cow::into_owned);
 
-#[inline]
-fn memchr_dot(b: &[u8], from: usize) -> Option<usize> {
-    b.get(from..)?.iter().position(|&c| c == b'.').map(|p| p + from)
+    // Step 1, rest: the signature and the payload.
+    let mut signature = [0u8; MAX_SIG + 8];
+    let signature_len = B64URL.decode_slice(s64, &mut signature).map_err(|_| invalid("signature is not base64url"))?;
+    if signature_len > MAX_SIG {
+        // Never verify a prefix of the signature: the check must cover the exact token text.
+        return Err(invalid("signature too large"));
+    }
+    let payload = B64URL.decode(p64).map_err(|_| invalid("payload is not base64url"))?;
+    if !is_json_object(&payload) {
+        return Err(invalid("payload is not a JSON object"));
+    }
+    // One parse into the typed claims. Only when it fails, tell malformed JSON (token-invalid, now) from claims of
+    // the wrong type (token-verification-failed, after the signature).
+    let claims = match serde_json::from_slice::<RawClaims>(&payload) {
+        Ok(c) => Some(c),
+        Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_ok() => None,
+        Err(_) => return Err(invalid("payload is not a JSON object")),
+    };
+    Ok(Decoded { header_kid, alg, signing_input: &bytes[..d2], payload, claims, signature, signature_len })
 }
 
 /// Where the verifier gets its keys.
