@@ -1,1 +1,5 @@
-//! End-to-end tests for the Clerk workspace live in `tests/`.
+//! Workspace-level tests. The README's Rust snippets are compiled here as doctests, so they stay true.
+
+#[doc = include_str!("../../README.md")]
+#[allow(dead_code)]
+mod readme {}
