@@ -1,8 +1,9 @@
 //! `cargo xtask codegen`: generates `crates/clerk-testing/src/generated/operations.rs` — the Backend API operation
-//! table and the component schemas it references — from Clerk's OpenAPI spec.
+//! table and the component schemas it references — and, through [`crate::codegen_api`], the typed client surface in
+//! `crates/clerk-api/src/generated/`, from Clerk's OpenAPI spec.
 //!
 //! The spec lives outside the repository (`<root>/../shared/clerk-spec/bapi-2026-05-12.yml` by default; `--spec PATH`
-//! overrides it) and is never copied in. `--check` regenerates in memory and fails if the committed file differs.
+//! overrides it) and is never copied in. `--check` regenerates in memory and fails if a committed file differs (or a stale one remains).
 //!
 //! Schemas are emitted as compact JSON with object keys sorted, and with annotations (`description`, `example(s)`,
 //! `title`, `externalDocs`, `deprecated`, `x-*`) stripped at schema level only: the keys of a `properties` map are
@@ -51,31 +52,61 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     let root = workspace_root()?;
     let spec = spec.unwrap_or_else(|| root.join(DEFAULT_SPEC));
-    let output = root.join(OUTPUT);
+    let (doc, file_name) = read_spec(&spec)?;
 
-    let generated = generate_from(&spec)?;
-    let current = std::fs::read_to_string(&output).ok();
+    let testing = Gen::new(&doc)?.generate(&file_name)?;
+    let api = crate::codegen_api::generate(&doc, &file_name, &root)?;
+    let api_dir = root.join(crate::codegen_api::OUTPUT_DIR);
+    let mut outputs: Vec<(String, &str)> = vec![(OUTPUT.to_owned(), testing.text.as_str())];
+    for (name, text) in &api.files {
+        outputs.push((format!("{}/{name}", crate::codegen_api::OUTPUT_DIR), text.as_str()));
+    }
+    // Files of the generated directory that the generator no longer writes.
+    let mut stale = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&api_dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".rs") && !api.files.iter().any(|(n, _)| *n == name) {
+                stale.push(format!("{}/{name}", crate::codegen_api::OUTPUT_DIR));
+            }
+        }
+    }
+    stale.sort();
+    let changed: Vec<&(String, &str)> = outputs
+        .iter()
+        .filter(|(path, text)| std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(*text))
+        .collect();
+
     if check {
-        if current.as_deref() != Some(generated.text.as_str()) {
+        if !changed.is_empty() || !stale.is_empty() {
+            let list: Vec<&str> =
+                changed.iter().map(|(p, _)| p.as_str()).chain(stale.iter().map(String::as_str)).collect();
             return Err(format!(
-                "generated code is out of date: run `cargo xtask codegen` ({} differs from {})",
-                output.display(),
+                "generated code is out of date: run `cargo xtask codegen` ({} differ from {})",
+                list.join(", "),
                 spec.display()
             ));
         }
-        println!("codegen: {} is up to date ({})", OUTPUT, generated.summary());
+        println!("codegen: {OUTPUT} is up to date ({})", testing.summary());
+        println!("codegen: {}/ is up to date ({})", crate::codegen_api::OUTPUT_DIR, api.summary());
         return Ok(());
     }
-    if current.as_deref() != Some(generated.text.as_str()) {
-        if let Some(dir) = output.parent() {
+    for (path, text) in &changed {
+        let path = root.join(path);
+        if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("codegen: cannot create {}: {e}", dir.display()))?;
         }
-        std::fs::write(&output, &generated.text)
-            .map_err(|e| format!("codegen: cannot write {}: {e}", output.display()))?;
-        println!("codegen: wrote {OUTPUT} ({})", generated.summary());
-    } else {
-        println!("codegen: {OUTPUT} unchanged ({})", generated.summary());
+        std::fs::write(&path, text).map_err(|e| format!("codegen: cannot write {}: {e}", path.display()))?;
     }
+    for path in &stale {
+        std::fs::remove_file(root.join(path)).map_err(|e| format!("codegen: cannot remove {path}: {e}"))?;
+    }
+    println!("codegen: {OUTPUT} ({})", testing.summary());
+    println!("codegen: {}/ ({})", crate::codegen_api::OUTPUT_DIR, api.summary());
+    for place in &api.json_values {
+        println!("codegen:   as `serde_json::Value`: {place}");
+    }
+    println!("codegen: {} file(s) written, {} removed", changed.len(), stale.len());
     Ok(())
 }
 
@@ -109,14 +140,14 @@ impl Generated {
     }
 }
 
-/// Reads and parses the spec, then renders the file.
-fn generate_from(spec: &Path) -> Result<Generated, String> {
+/// Reads and parses the spec; answers it with its file name.
+fn read_spec(spec: &Path) -> Result<(Yaml, String), String> {
     let text =
         std::fs::read_to_string(spec).map_err(|e| format!("codegen: cannot read spec {}: {e}", spec.display()))?;
     let doc: Yaml =
         serde_yaml::from_str(&text).map_err(|e| format!("codegen: cannot parse spec {}: {e}", spec.display()))?;
     let file_name = spec.file_name().map_or_else(|| spec.display().to_string(), |n| n.to_string_lossy().into_owned());
-    Gen::new(&doc)?.generate(&file_name)
+    Ok((doc, file_name))
 }
 
 /// Where a parameter lives (mirrors `clerk_testing::spec::Location`).

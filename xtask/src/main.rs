@@ -1,10 +1,12 @@
 //! Workspace automation. `cargo xtask ci` runs what CI runs: format check, clippy with warnings denied, the tests,
 //! and the documentation build with warnings denied, after checking the generated code is up to date.
-//! `cargo xtask codegen` regenerates `crates/clerk-testing/src/generated/operations.rs` from Clerk's OpenAPI spec.
+//! `cargo xtask codegen` regenerates `crates/clerk-testing/src/generated/operations.rs` and
+//! `crates/clerk-api/src/generated/` from Clerk's OpenAPI spec.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod codegen;
+mod codegen_api;
 
 use std::process::{Command, ExitCode};
 
@@ -31,7 +33,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs from the OpenAPI spec\n         (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml; --check fails if the file is stale)"
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs and crates/clerk-api/src/generated/\n         from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)"
     );
 }
 
