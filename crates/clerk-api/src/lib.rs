@@ -25,6 +25,8 @@
 //!   [`ClientBuilder::tower_service`] takes any `tower::Service`.
 //! - **Per-request options** ([`RequestOptions`]): another secret key, extra headers.
 //! - **JWKS**: [`Client::verifier`] builds a `clerk-core` verifier whose keys come from this client.
+//! - **The plug** ([`plug::Authenticator`]): the Elixir `AuthenticationPlug`'s logic, framework-neutral — verify, optionally
+//!   load the user (with a bounded TTL cache), and tell 401 from 503. `clerk-axum` and `clerk-actix` adapt it.
 //!
 //! ## Features
 //!
@@ -37,6 +39,7 @@ mod error;
 mod generated;
 mod jwks;
 mod pagination;
+pub mod plug;
 mod request;
 mod tower_transport;
 mod types;
