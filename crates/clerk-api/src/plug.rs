@@ -68,6 +68,12 @@ impl Authenticated {
     pub fn user(&self) -> Option<&FetchedUser> {
         self.user.as_deref()
     }
+
+    /// The user as a shared pointer, when fetched.
+    #[must_use]
+    pub fn user_arc(&self) -> Option<Arc<FetchedUser>> {
+        self.user.clone()
+    }
 }
 
 /// Why a request was not authenticated. Clients only ever see [`status`](Self::status) and a fixed body; the
@@ -243,12 +249,18 @@ impl Authenticator {
         };
         let user = match self.inner.fetch_user {
             FetchUser::Never => None,
-            FetchUser::Always => Some(self.load_user(auth.user_id().as_str()).await?),
+            FetchUser::Always => Some(self.user(auth.user_id().as_str()).await?),
         };
         Ok(Some(Authenticated { auth, origin, user }))
     }
 
-    async fn load_user(&self, user_id: &str) -> Result<Arc<FetchedUser>, Failure> {
+    /// Loads a user through the Backend API (or the user cache): what [`FetchUser::Always`] does for every
+    /// request, available on demand so a framework adapter can fetch only for the routes that need the user.
+    ///
+    /// # Errors
+    /// [`Failure::Unauthorized`] (`user-not-found`) when the user no longer exists; [`Failure::Unavailable`] when
+    /// the Backend API cannot be reached or no client is configured.
+    pub async fn user(&self, user_id: &str) -> Result<Arc<FetchedUser>, Failure> {
         if let Some(c) = &self.inner.user_cache
             && let Some((at, user)) = c.cache.get(user_id)
             && at.elapsed() < c.ttl

@@ -1,0 +1,139 @@
+//! The axum example's contract against the emulator: in-process (`oneshot`) and over a real socket.
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout, dead_code)]
+
+#[path = "../examples/axum.rs"]
+mod example;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use clerk_api::{Client, RetryConfig};
+use clerk_axum::{Authenticator, ClerkLayer};
+use clerk_testing::{Emulator, Fault};
+use http::{Request, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+fn layer(clerk: &Emulator) -> ClerkLayer {
+    let client = Client::builder()
+        .secret_key(clerk.secret_key())
+        .unwrap()
+        .api_url(&clerk.api_url())
+        .unwrap()
+        .retry(RetryConfig::none())
+        .build()
+        .unwrap();
+    let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().unwrap();
+    ClerkLayer::new(Authenticator::builder().verifier(verifier).client(client).build().unwrap())
+}
+
+async fn get(
+    app: &axum::Router,
+    path: &str,
+    auth: Option<&str>,
+    cookie: Option<&str>,
+) -> (StatusCode, http::HeaderMap, String) {
+    let mut req = Request::get(path);
+    if let Some(t) = auth {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let resp = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, headers, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn contract_in_process() {
+    let clerk = Emulator::start().await.unwrap();
+    let app = example::app(layer(&clerk));
+    let uid = clerk.create_user("ada@example.com").unwrap();
+    let token = clerk.session_token(&uid).unwrap().mint();
+
+    assert_eq!(get(&app, "/health", None, None).await.2, "ok");
+
+    let (s, h, body) = get(&app, "/me", None, None).await;
+    assert_eq!((s, body.as_str()), (StatusCode::UNAUTHORIZED, "Unauthorized"));
+    assert_eq!(h[header::WWW_AUTHENTICATE], "Bearer");
+
+    let (s, _, body) = get(&app, "/me", Some(&token), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let me: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(me["user_id"], uid.as_str());
+    assert!(me["org_id"].is_null());
+    assert_eq!(me["org_permissions"], serde_json::json!([]));
+
+    let (s, _, _) = get(&app, "/me", None, Some(&format!("__session={token}"))).await;
+    assert_eq!(s, StatusCode::OK, "cookie");
+
+    let (s, _, body) = get(&app, "/user", Some(&token), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let user: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(user["email_addresses"][0]["email_address"], "ada@example.com");
+
+    let (_, _, body) = get(&app, "/optional", None, None).await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), serde_json::json!({"signed_in": false, "user_id": null}));
+    let (_, _, body) = get(&app, "/optional", Some(&token), None).await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["signed_in"], true);
+
+    let expired = clerk.session_token(&uid).unwrap().expired(Duration::from_secs(60)).mint();
+    let (s, h, body) = get(&app, "/me", Some(&expired), None).await;
+    assert_eq!((s, body.as_str()), (StatusCode::UNAUTHORIZED, "Unauthorized"));
+    assert_eq!(h[header::WWW_AUTHENTICATE], r#"Bearer error="invalid_token""#);
+    // Optional mode: present but invalid is rejected, as axum's optional extractors do.
+    assert_eq!(get(&app, "/optional", Some(&expired), None).await.0, StatusCode::UNAUTHORIZED);
+    let wrong_azp = clerk.session_token(&uid).unwrap().authorized_party("https://evil.example").mint();
+    assert_eq!(get(&app, "/me", Some(&wrong_azp), None).await.0, StatusCode::UNAUTHORIZED);
+
+    // Guards: 401 signed out, 403 without the role, 200 with it.
+    assert_eq!(get(&app, "/org-admin", None, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&app, "/org-admin", Some(&token), None).await.0, StatusCode::FORBIDDEN);
+    let admin = clerk.session_token(&uid).unwrap().organization("org_1", "acme", "admin", &[]).mint();
+    assert_eq!(get(&app, "/org-admin", Some(&admin), None).await.0, StatusCode::OK);
+
+    // The Backend API is down: /user answers 503, not 401; /me (no fetch) still works.
+    clerk.faults().inject("GetUser", Fault::Status(500));
+    assert_eq!(get(&app, "/user", Some(&token), None).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(get(&app, "/me", Some(&token), None).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn keys_unavailable_is_503_not_401() {
+    let clerk = Emulator::start().await.unwrap();
+    clerk.faults().inject("/v1/jwks", Fault::DropConnection);
+    let app = example::app(layer(&clerk));
+    let uid = clerk.create_user("down@example.com").unwrap();
+    let token = clerk.session_token(&uid).unwrap().mint();
+    let (s, h, _) = get(&app, "/me", Some(&token), None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(h.contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn over_a_real_socket() {
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("sock@example.com").unwrap();
+    let token = clerk.session_token(&uid).unwrap().mint();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(axum::serve(listener, example::app(layer(&clerk))).into_future());
+    let transport = clerk_core::HyperTransport::new().unwrap();
+    use clerk_core::HttpTransport as _;
+    let send = |t: Option<String>| {
+        let mut req = http::Request::get(format!("http://{addr}/me"));
+        if let Some(t) = t {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        transport.send(req.body(bytes::Bytes::new()).unwrap())
+    };
+    assert_eq!(send(None).await.unwrap().status(), 401);
+    let resp = send(Some(token)).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(v["user_id"], uid.as_str());
+    server.abort();
+}
