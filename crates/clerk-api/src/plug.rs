@@ -76,7 +76,7 @@ impl Authenticated {
     }
 }
 
-/// Why a request was not authenticated. Clients only ever see [`status`](Self::status) and a fixed body; the
+/// Why a request was not authenticated. Clients only ever see a status (401 or 503) and a fixed body; the
 /// reason goes to `tracing` (target `clerk::auth`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
