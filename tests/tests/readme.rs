@@ -39,6 +39,7 @@ fn ci_runs_the_readme_test_command() {
 fn demo_example_exists() {
     let cmds = readme_commands();
     let example = cmds[0].split("--example").nth(1).unwrap().split_whitespace().next().unwrap();
-    let path = root().join("crates/clerk-core/examples").join(format!("{example}.rs"));
+    let krate = cmds[0].split("-p ").nth(1).unwrap().split_whitespace().next().unwrap();
+    let path = root().join("crates").join(krate).join("examples").join(format!("{example}.rs"));
     assert!(path.exists(), "{path:?}");
 }
