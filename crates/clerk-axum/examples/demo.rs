@@ -132,7 +132,7 @@ async fn main() -> ExitCode {
     server.abort();
 
     let mut all_ok = true;
-    println!("      {:<40} {:>6} {:>10}   {}", "request", "status", "time", "body");
+    println!("      {:<40} {:>6} {:>10}   body", "request", "status", "time");
     for s in &steps {
         let ok = s.got == s.expect;
         all_ok &= ok;
