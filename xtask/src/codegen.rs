@@ -1,6 +1,7 @@
 //! `cargo xtask codegen`: generates `crates/clerk-testing/src/generated/operations.rs` — the Backend API operation
 //! table and the component schemas it references — and, through [`crate::codegen_api`], the typed client surface in
-//! `crates/clerk-api/src/generated/`, from Clerk's OpenAPI spec.
+//! `crates/clerk-api/src/generated/`, from Clerk's OpenAPI spec; through [`crate::seed_mapping`], `docs/seed-mapping.md`
+//! (the seed's functions and their Rust replacements, from `<root>/../shared/reference/seed-endpoints.csv`).
 //!
 //! The spec lives outside the repository (`<root>/../shared/clerk-spec/bapi-2026-05-12.yml` by default; `--spec PATH`
 //! overrides it) and is never copied in. `--check` regenerates in memory and fails if a committed file differs (or a stale one remains).
@@ -56,11 +57,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     let testing = Gen::new(&doc)?.generate(&file_name)?;
     let api = crate::codegen_api::generate(&doc, &file_name, &root)?;
+    let seed = crate::seed_mapping::generate(&root, &file_name, &api.calls)?;
     let api_dir = root.join(crate::codegen_api::OUTPUT_DIR);
     let mut outputs: Vec<(String, &str)> = vec![(OUTPUT.to_owned(), testing.text.as_str())];
     for (name, text) in &api.files {
         outputs.push((format!("{}/{name}", crate::codegen_api::OUTPUT_DIR), text.as_str()));
     }
+    outputs.push((crate::seed_mapping::OUTPUT.to_owned(), seed.as_str()));
     // Files of the generated directory that the generator no longer writes.
     let mut stale = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&api_dir) {
@@ -89,6 +92,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
         println!("codegen: {OUTPUT} is up to date ({})", testing.summary());
         println!("codegen: {}/ is up to date ({})", crate::codegen_api::OUTPUT_DIR, api.summary());
+        println!("codegen: {} is up to date", crate::seed_mapping::OUTPUT);
         return Ok(());
     }
     for (path, text) in &changed {
@@ -103,6 +107,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     println!("codegen: {OUTPUT} ({})", testing.summary());
     println!("codegen: {}/ ({})", crate::codegen_api::OUTPUT_DIR, api.summary());
+    println!("codegen: {} ({} bytes)", crate::seed_mapping::OUTPUT, seed.len());
     for place in &api.json_values {
         println!("codegen:   as `serde_json::Value`: {place}");
     }

@@ -19,6 +19,10 @@
 //! - **Requests**: path parameters, required query parameters, required body fields and files are arguments of the
 //!   group method; the rest are setters. JSON bodies are `<OpId>Body` structs (`Option<Nullable<T>>` for nullable
 //!   fields). Lists (`[T]` or `{data: [T], total_count}`) answer `Page<T>`; with `limit`/`offset` they paginate.
+//! - **Decoding by name** (`examples.rs`, hidden): `__decode_model` (component schema → its type),
+//!   `__decode_response` (operationId → what `send()` decodes), `__decode_field` (a field of a response-side struct)
+//!   and the type graph (`__model_type`, `__response_type`, `__field_type`), for `tests/spec_examples.rs`, which
+//!   checks every example of the spec's response bodies against the generated types.
 //!
 //! Files are formatted with `rustfmt` (the workspace settings) before they are compared or written.
 
@@ -32,6 +36,7 @@ use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
 mod docs;
+mod examples;
 mod names;
 mod render;
 
@@ -48,6 +53,8 @@ const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
 /// The module holding the component schemas.
 const MODELS: &str = "models";
+/// The module decoding by name (for the spec-examples test).
+const EXAMPLES: &str = "examples";
 /// How wide generated doc comments are wrapped (before indentation).
 const DOC_WIDTH: usize = 100;
 /// Type names taken by the hand-written crate root or used unqualified by generated code.
@@ -104,6 +111,35 @@ pub(crate) struct ApiFiles {
     pub(crate) types: usize,
     /// Places approximated with `serde_json::Value`.
     pub(crate) json_values: Vec<String>,
+    /// Every operation as a call on the client, in the spec's order (for `docs/seed-mapping.md`).
+    pub(crate) calls: Vec<Call>,
+}
+
+/// One operation as a call on the client: `client.<group>().<method>(<args>)`.
+pub(crate) struct Call {
+    /// `operationId`.
+    pub(crate) id: String,
+    /// The group accessor.
+    pub(crate) group: String,
+    /// The method.
+    pub(crate) method: String,
+    /// The method's arguments (the required parameters), in order.
+    pub(crate) args: Vec<String>,
+    /// `GET`, ...
+    pub(crate) http: String,
+    /// The path template.
+    pub(crate) path: String,
+    /// What `send()` answers, as Rust (`User`, `Page<User>`, `()`).
+    pub(crate) answer: String,
+    /// The deprecation note, when deprecated.
+    pub(crate) deprecated: Option<String>,
+}
+
+impl Call {
+    /// The call as Rust: `client.users().get(user_id)`.
+    pub(crate) fn rust(&self) -> String {
+        format!("client.{}().{}({})", self.group, self.method, self.args.join(", "))
+    }
 }
 
 impl ApiFiles {
@@ -143,6 +179,7 @@ pub(crate) fn generate(doc: &Yaml, spec_name: &str, root: &Path) -> Result<ApiFi
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let enums = api.types.values().filter(|t| matches!(t.def, Def::Enum { .. })).count();
+    let calls = api.ops.iter().map(|op| api.call(op)).collect();
     Ok(ApiFiles {
         files,
         operations: api.ops.len(),
@@ -150,6 +187,7 @@ pub(crate) fn generate(doc: &Yaml, spec_name: &str, root: &Path) -> Result<ApiFi
         enums,
         types: api.types.len(),
         json_values: api.json_values.clone(),
+        calls,
     })
 }
 
@@ -1322,7 +1360,7 @@ impl<'a> Api<'a> {
                     "codegen: `{name}` is both the group `{g}` and {other}: add a rename to {OVERRIDES}"
                 ));
             }
-            if RESERVED_ACCESSORS.contains(g) || KEYWORDS.contains(g) || *g == MODELS {
+            if RESERVED_ACCESSORS.contains(g) || KEYWORDS.contains(g) || *g == MODELS || *g == EXAMPLES {
                 return Err(format!("codegen: the group accessor `{g}` is taken: add a group override to {OVERRIDES}"));
             }
         }

@@ -1,12 +1,14 @@
 //! Workspace automation. `cargo xtask ci` runs what CI runs: format check, clippy with warnings denied, the tests,
 //! and the documentation build with warnings denied, after checking the generated code is up to date.
-//! `cargo xtask codegen` regenerates `crates/clerk-testing/src/generated/operations.rs` and
-//! `crates/clerk-api/src/generated/` from Clerk's OpenAPI spec.
+//! `cargo xtask codegen` regenerates `crates/clerk-testing/src/generated/operations.rs`,
+//! `crates/clerk-api/src/generated/` and `docs/seed-mapping.md` from Clerk's OpenAPI spec (and the seed's function
+//! list).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod codegen;
 mod codegen_api;
+mod seed_mapping;
 
 use std::process::{Command, ExitCode};
 
@@ -33,7 +35,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs and crates/clerk-api/src/generated/\n         from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)"
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)"
     );
 }
 

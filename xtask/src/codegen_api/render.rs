@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::docs::doc;
 use super::names::{field_ident, group_type};
-use super::{Api, BodyKind, Def, Field, MODELS, Op, Resp, Side, Ty, TypeDef};
+use super::{Api, BodyKind, Def, EXAMPLES, Field, MODELS, Op, Resp, Side, Ty, TypeDef};
 
 /// The lints allowed in generated code, and why.
 const ALLOWS: &str = "// Required parameters are arguments of the group methods; an operation may have many.
@@ -12,7 +12,7 @@ const ALLOWS: &str = "// Required parameters are arguments of the group methods;
 
 impl Api<'_> {
     /// A type as Rust source, seen from `module`.
-    fn rty(&self, ty: &Ty, module: &str) -> String {
+    pub(super) fn rty(&self, ty: &Ty, module: &str) -> String {
         match ty {
             Ty::String => "String".to_owned(),
             Ty::I64 => "i64".to_owned(),
@@ -75,6 +75,7 @@ impl Api<'_> {
         m.push_str("\n\n");
         let mut mods: Vec<&str> = groups.clone();
         mods.push(MODELS);
+        mods.push(EXAMPLES);
         mods.sort_unstable();
         for g in &mods {
             let _ = writeln!(m, "mod {g};");
@@ -92,6 +93,9 @@ impl Api<'_> {
         m.push_str("/// Every operation as `(operationId, group accessor, method)`: `client.<group>().<method>(..)` sends it.\n");
         m.push_str("#[doc(hidden)]\n#[must_use]\npub fn __operation_names() -> &'static [(&'static str, &'static str, &'static str)] {\n    OPERATIONS\n}\n");
         files.push(("mod.rs".to_owned(), m));
+
+        // examples.rs
+        files.push((format!("{EXAMPLES}.rs"), self.render_examples(&header)));
 
         // models.rs
         let mut body = String::new();
@@ -256,70 +260,97 @@ impl Api<'_> {
             if let Some(note) = &op.deprecated {
                 let _ = writeln!(out, "    #[deprecated(note = {note:?})]");
             }
-            let mut args: Vec<String> = Vec::new();
-            let mut inits: Vec<String> =
-                vec!["client: self.client.clone()".to_owned(), "options: RequestOptions::default()".to_owned()];
-            for p in &op.path_params {
-                args.push(format!("{}: impl Into<String>", p.rust));
-                inits.push(format!("{}: {}.into()", p.rust, p.rust));
-            }
-            for q in &op.query {
-                if q.required {
-                    match &q.ty {
-                        Ty::String => {
-                            args.push(format!("{}: impl Into<String>", q.rust));
-                            inits.push(format!("{}: {}.into()", q.rust, q.rust));
-                        }
-                        other => {
-                            args.push(format!("{}: {}", q.rust, self.rty(other, group)));
-                            inits.push(q.rust.clone());
-                        }
-                    }
-                } else {
-                    inits.push(format!("{}: None", q.rust));
-                }
-            }
-            match &op.body {
-                BodyKind::None => {}
-                BodyKind::Json { name, fields } => {
-                    let mut body_inits = Vec::new();
-                    for f in fields {
-                        if f.required {
-                            let inner = self.rty(&f.ty, group);
-                            let ty = if f.nullable { format!("Nullable<{inner}>") } else { inner };
-                            args.push(format!("{}: impl Into<{ty}>", f.rust));
-                            body_inits.push(format!("{}: {}.into()", f.rust, f.rust));
-                        } else {
-                            body_inits.push(format!("{}: None", f.rust));
-                        }
-                    }
-                    inits.push(format!("body: {name} {{ {} }}", body_inits.join(", ")));
-                }
-                BodyKind::JsonArray { item } => {
-                    args.push(format!("items: Vec<{}>", self.rty(item, group)));
-                    inits.push("body: items".to_owned());
-                }
-                BodyKind::Multipart { fields } => {
-                    for f in fields {
-                        match (&f.ty, f.required) {
-                            (Ty::File, _) => {
-                                args.push(format!("{}: FilePart", f.rust));
-                                inits.push(f.rust.clone());
-                            }
-                            (_, true) => {
-                                args.push(format!("{}: impl Into<String>", f.rust));
-                                inits.push(format!("{}: {}.into()", f.rust, f.rust));
-                            }
-                            (_, false) => inits.push(format!("{}: None", f.rust)),
-                        }
-                    }
-                }
-            }
+            let (args, inits) = self.method_args(op);
+            let args: Vec<String> = args.iter().map(|(name, ty)| format!("{name}: {ty}")).collect();
             let _ = writeln!(out, "    pub fn {}(&self, {}) -> {} {{", op.method, args.join(", "), op.builder);
             let _ = writeln!(out, "        {} {{ {} }}", op.builder, inits.join(", "));
             out.push_str("    }\n");
         }
         out.push_str("}\n\n");
+    }
+
+    /// The arguments of an operation's group method, `(name, type)` in order, and the builder's field initializers.
+    pub(super) fn method_args(&self, op: &Op) -> (Vec<(String, String)>, Vec<String>) {
+        let group = op.group.as_str();
+        let mut args: Vec<(String, String)> = Vec::new();
+        let mut inits: Vec<String> =
+            vec!["client: self.client.clone()".to_owned(), "options: RequestOptions::default()".to_owned()];
+        for p in &op.path_params {
+            args.push((p.rust.clone(), "impl Into<String>".to_owned()));
+            inits.push(format!("{}: {}.into()", p.rust, p.rust));
+        }
+        for q in &op.query {
+            if q.required {
+                match &q.ty {
+                    Ty::String => {
+                        args.push((q.rust.clone(), "impl Into<String>".to_owned()));
+                        inits.push(format!("{}: {}.into()", q.rust, q.rust));
+                    }
+                    other => {
+                        args.push((q.rust.clone(), self.rty(other, group)));
+                        inits.push(q.rust.clone());
+                    }
+                }
+            } else {
+                inits.push(format!("{}: None", q.rust));
+            }
+        }
+        match &op.body {
+            BodyKind::None => {}
+            BodyKind::Json { name, fields } => {
+                let mut body_inits = Vec::new();
+                for f in fields {
+                    if f.required {
+                        let inner = self.rty(&f.ty, group);
+                        let ty = if f.nullable { format!("Nullable<{inner}>") } else { inner };
+                        args.push((f.rust.clone(), format!("impl Into<{ty}>")));
+                        body_inits.push(format!("{}: {}.into()", f.rust, f.rust));
+                    } else {
+                        body_inits.push(format!("{}: None", f.rust));
+                    }
+                }
+                inits.push(format!("body: {name} {{ {} }}", body_inits.join(", ")));
+            }
+            BodyKind::JsonArray { item } => {
+                args.push(("items".to_owned(), format!("Vec<{}>", self.rty(item, group))));
+                inits.push("body: items".to_owned());
+            }
+            BodyKind::Multipart { fields } => {
+                for f in fields {
+                    match (&f.ty, f.required) {
+                        (Ty::File, _) => {
+                            args.push((f.rust.clone(), "FilePart".to_owned()));
+                            inits.push(f.rust.clone());
+                        }
+                        (_, true) => {
+                            args.push((f.rust.clone(), "impl Into<String>".to_owned()));
+                            inits.push(format!("{}: {}.into()", f.rust, f.rust));
+                        }
+                        (_, false) => inits.push(format!("{}: None", f.rust)),
+                    }
+                }
+            }
+        }
+        (args, inits)
+    }
+
+    /// An operation as a call on the client (the names of the group method's arguments, the answer as plain Rust).
+    pub(super) fn call(&self, op: &Op) -> super::Call {
+        let answer = match &op.resp {
+            Resp::Empty => "()".to_owned(),
+            Resp::Text => "String".to_owned(),
+            Resp::Json(ty) => plain(&self.rty(ty, MODELS)),
+        };
+        super::Call {
+            id: op.id.clone(),
+            group: op.group.clone(),
+            method: op.method.clone(),
+            args: self.method_args(op).0.into_iter().map(|(name, _)| name).collect(),
+            http: op.http.clone(),
+            path: op.path.clone(),
+            answer,
+            deprecated: op.deprecated.clone(),
+        }
     }
 
     /// One operation's builder struct and its methods.
@@ -528,8 +559,19 @@ impl Api<'_> {
     }
 }
 
+/// A type as seen from the crate root: `super::<module>::` and `crate::` prefixes dropped.
+fn plain(ty: &str) -> String {
+    let mut out = ty.replace("crate::", "");
+    while let Some(at) = out.find("super::") {
+        let rest = &out[at + "super::".len()..];
+        let skip = rest.find("::").map_or(0, |i| i + 2);
+        out = format!("{}{}", &out[..at], &rest[skip..]);
+    }
+    out
+}
+
 /// Whether `text` mentions the identifier `name` (as a whole word).
-fn mentions(text: &str, name: &str) -> bool {
+pub(super) fn mentions(text: &str, name: &str) -> bool {
     text.match_indices(name).any(|(i, _)| {
         let before = text[..i].chars().next_back();
         let after = text[i + name.len()..].chars().next();
