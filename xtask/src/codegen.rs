@@ -1,7 +1,8 @@
 //! `cargo xtask codegen`: generates `crates/clerk-testing/src/generated/operations.rs` — the Backend API operation
 //! table and the component schemas it references — and, through [`crate::codegen_api`], the typed client surface in
 //! `crates/clerk-api/src/generated/`, from Clerk's OpenAPI spec; through [`crate::seed_mapping`], `docs/seed-mapping.md`
-//! (the seed's functions and their Rust replacements, from `<root>/../shared/reference/seed-endpoints.csv`).
+//! (the seed's functions and their Rust replacements, from `<root>/../shared/reference/seed-endpoints.csv`); through
+//! [`crate::codegen_webhooks`], `crates/clerk-webhooks/src/generated/` from the webhooks spec beside that spec.
 //!
 //! The spec lives outside the repository (`<root>/../shared/clerk-spec/bapi-2026-05-12.yml` by default; `--spec PATH`
 //! overrides it) and is never copied in. `--check` regenerates in memory and fails if a committed file differs (or a stale one remains).
@@ -58,19 +59,33 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let testing = Gen::new(&doc)?.generate(&file_name)?;
     let api = crate::codegen_api::generate(&doc, &file_name, &root)?;
     let seed = crate::seed_mapping::generate(&root, &file_name, &api.calls)?;
+    // The webhooks spec is read from the Backend API spec's directory.
+    let (webhooks_doc, webhooks_file) = read_spec(&spec.with_file_name(crate::codegen_webhooks::SPEC_FILE))?;
+    let webhooks = crate::codegen_webhooks::generate(&webhooks_doc, &webhooks_file, &root)?;
     let api_dir = root.join(crate::codegen_api::OUTPUT_DIR);
     let mut outputs: Vec<(String, &str)> = vec![(OUTPUT.to_owned(), testing.text.as_str())];
     for (name, text) in &api.files {
         outputs.push((format!("{}/{name}", crate::codegen_api::OUTPUT_DIR), text.as_str()));
     }
+    for (name, text) in &webhooks.files {
+        outputs.push((format!("{}/{name}", crate::codegen_webhooks::OUTPUT_DIR), text.as_str()));
+    }
     outputs.push((crate::seed_mapping::OUTPUT.to_owned(), seed.as_str()));
-    // Files of the generated directory that the generator no longer writes.
+    // Files of the generated directories that the generators no longer write.
     let mut stale = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&api_dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.ends_with(".rs") && !api.files.iter().any(|(n, _)| *n == name) {
                 stale.push(format!("{}/{name}", crate::codegen_api::OUTPUT_DIR));
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(root.join(crate::codegen_webhooks::OUTPUT_DIR)) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".rs") && !webhooks.files.iter().any(|(n, _)| *n == name) {
+                stale.push(format!("{}/{name}", crate::codegen_webhooks::OUTPUT_DIR));
             }
         }
     }
@@ -92,6 +107,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
         println!("codegen: {OUTPUT} is up to date ({})", testing.summary());
         println!("codegen: {}/ is up to date ({})", crate::codegen_api::OUTPUT_DIR, api.summary());
+        println!("codegen: {}/ is up to date ({})", crate::codegen_webhooks::OUTPUT_DIR, webhooks.summary());
         println!("codegen: {} is up to date", crate::seed_mapping::OUTPUT);
         return Ok(());
     }
@@ -107,6 +123,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     println!("codegen: {OUTPUT} ({})", testing.summary());
     println!("codegen: {}/ ({})", crate::codegen_api::OUTPUT_DIR, api.summary());
+    println!("codegen: {}/ ({})", crate::codegen_webhooks::OUTPUT_DIR, webhooks.summary());
+    for field in &webhooks.demoted {
+        println!("codegen:   optional (the spec's examples omit it): {field}");
+    }
     println!("codegen: {} ({} bytes)", crate::seed_mapping::OUTPUT, seed.len());
     for place in &api.json_values {
         println!("codegen:   as `serde_json::Value`: {place}");

@@ -8,6 +8,7 @@
 
 mod codegen;
 mod codegen_api;
+mod codegen_webhooks;
 mod loadbench;
 mod seed_mapping;
 
