@@ -15,23 +15,26 @@ use crate::error::ClerkError;
 use crate::middleware::unavailable;
 use crate::{ClerkState, LocalBoxFuture};
 
-/// The signed-in session. Rejects with `401` when signed out or refused, `503` on an outage, `500` without
-/// [`ClerkMiddleware`](crate::ClerkMiddleware).
+/// The signed-in session. Rejects with `401` when signed out or refused (a request authenticated by a machine token
+/// too: `token-type-mismatch`), `503` on an outage, `500` without [`ClerkMiddleware`](crate::ClerkMiddleware).
 ///
 /// Dereferences to [`SessionAuth`]: `auth.user_id()`, `auth.org_role()`, `auth.has(…)`.
 ///
 /// Do not take `Option<ClerkAuth>`: actix turns *any* extractor error into `None`, so an expired or forged token,
 /// or a Clerk outage, would look signed out. Take [`OptionalClerkAuth`] instead.
 #[derive(Debug, Clone)]
-pub struct ClerkAuth(pub Authenticated);
+pub struct ClerkAuth(pub Authenticated, SessionAuth);
 
 impl Deref for ClerkAuth {
     type Target = SessionAuth;
 
     fn deref(&self) -> &SessionAuth {
-        self.0.auth()
+        &self.1
     }
 }
+
+/// A session extractor given a machine-authenticated request.
+const NOT_A_SESSION: Failure = Failure::Unauthorized { token_present: true, reason: "token-type-mismatch" };
 
 impl ClerkAuth {
     /// The session and, when fetched, the user.
@@ -44,7 +47,10 @@ impl ClerkAuth {
         let ext = req.extensions();
         match ext.get::<ClerkState>() {
             None => Err(ClerkError::middleware_missing()),
-            Some(ClerkState::SignedIn(a)) => Ok(Some(Self(a.clone()))),
+            Some(ClerkState::SignedIn(a)) => match a.session() {
+                Some(s) => Ok(Some(Self(a.clone(), s.clone()))),
+                None => Err(ClerkError::from_failure(&NOT_A_SESSION, unavailable(&ext))),
+            },
             Some(ClerkState::SignedOut) => Ok(None),
             Some(ClerkState::Failed(f)) => Err(ClerkError::from_failure(f, unavailable(&ext))),
         }

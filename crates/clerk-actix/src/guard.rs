@@ -142,7 +142,7 @@ where
                 None => Err(ClerkError::middleware_missing()),
                 Some(ClerkState::SignedOut) => Err(ClerkError::signed_out()),
                 Some(ClerkState::Failed(f)) => Err(ClerkError::from_failure(f, unavailable(&ext))),
-                Some(ClerkState::SignedIn(a)) if a.auth().has(self.requirement.check()) => Ok(()),
+                Some(ClerkState::SignedIn(a)) if a.session().is_some_and(|s| s.has(self.requirement.check())) => Ok(()),
                 Some(ClerkState::SignedIn(_)) => {
                     tracing::info!(target: "clerk::auth", requirement = ?self.requirement, "request forbidden by a route requirement");
                     Err(match self.requirement {

@@ -27,6 +27,9 @@
 //! - **JWKS**: [`Client::verifier`] builds a `clerk-core` verifier whose keys come from this client.
 //! - **The plug** ([`plug::Authenticator`]): the Elixir `AuthenticationPlug`'s logic, framework-neutral — verify, optionally
 //!   load the user (with a bounded TTL cache), and tell 401 from 503. `clerk-axum` and `clerk-actix` adapt it.
+//! - **Machine tokens**: [`Client::verify_machine_token`] verifies opaque API keys, M2M tokens and OAuth access tokens
+//!   (never cached when valid); the plug accepts them per route ([`plug::AuthenticatorBuilder::accepts`],
+//!   [`plug::Authenticator::accepting`]), JWT forms verified locally.
 //!
 //! ## Features
 //!
@@ -38,16 +41,18 @@ mod client;
 mod error;
 mod generated;
 mod jwks;
+mod machine;
 mod pagination;
 pub mod plug;
 mod request;
 mod tower_transport;
 mod types;
 
-pub use clerk_core::{OrganizationId, SessionId, UserId};
+pub use clerk_core::{MachineAuth, MachineId, OrganizationId, SessionId, TokenFormat, TokenType, TokenTypes, UserId};
 pub use client::{API_VERSION, Client, ClientBuilder, DEFAULT_API_URL, RetryConfig};
 pub use error::{ApiError, ClerkError, DecodeError, Error};
 pub use generated::*;
+pub use machine::MachineVerifyError;
 pub use pagination::{Page, Paginated, paginate};
 pub use request::{FilePart, RequestOptions};
 pub use tower_transport::TowerTransport;

@@ -1,15 +1,21 @@
 //! The Elixir `AuthenticationPlug`'s logic, framework-neutral: find and verify the session token, optionally load
 //! the user through the Backend API (with a short, bounded cache), and say what to answer. `clerk-axum` and
 //! `clerk-actix` are thin adapters over [`Authenticator`].
+//!
+//! Machine tokens (API keys, M2M tokens, OAuth access tokens) are accepted only where asked for
+//! ([`AuthenticatorBuilder::accepts`], [`Authenticator::accepting`]); they are read from the `Authorization` header
+//! only. A token of a kind the endpoint does not accept is refused (`token-type-mismatch`) before any network call or
+//! RSA work. See `docs/decisions/0009-machine-auth.md`.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use clerk_core::{Reason, RequestAuthError, SessionAuth, TokenOrigin, Verifier};
+use clerk_core::{MachineAuth, Reason, SessionAuth, TokenOrigin, TokenType, TokenTypes, Verifier, VerifyError};
 
 use crate::error::Error;
+use crate::machine::{MachineVerifyError, NegativeCache};
 use crate::request::Req;
 use crate::{Client, User};
 
@@ -23,21 +29,29 @@ pub enum FetchUser {
     Always,
 }
 
-/// A signed-in request: the verified session and, when fetched, the user.
+/// Who a request is authenticated as.
+#[derive(Clone)]
+enum Principal {
+    Session(SessionAuth),
+    Machine(MachineAuth),
+}
+
+/// An authenticated request: a verified session (and, when fetched, its user) or a verified machine token.
 #[derive(Clone)]
 pub struct Authenticated {
-    auth: SessionAuth,
+    principal: Principal,
     origin: TokenOrigin,
     user: Option<Arc<FetchedUser>>,
 }
 
 impl fmt::Debug for Authenticated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Authenticated")
-            .field("auth", &self.auth)
-            .field("origin", &self.origin)
-            .field("user", &self.user.as_ref().map(|u| u.user.id.clone()))
-            .finish()
+        let mut d = f.debug_struct("Authenticated");
+        match &self.principal {
+            Principal::Session(s) => d.field("session", s),
+            Principal::Machine(m) => d.field("machine", m),
+        };
+        d.field("origin", &self.origin).field("user", &self.user.as_ref().map(|u| u.user.id.clone())).finish()
     }
 }
 
@@ -51,19 +65,40 @@ pub struct FetchedUser {
 }
 
 impl Authenticated {
-    /// The verified session.
+    /// The verified session, when a session token authenticated the request.
     #[must_use]
-    pub const fn auth(&self) -> &SessionAuth {
-        &self.auth
+    pub const fn session(&self) -> Option<&SessionAuth> {
+        match &self.principal {
+            Principal::Session(s) => Some(s),
+            Principal::Machine(_) => None,
+        }
     }
 
-    /// Where the token came from (header or cookie).
+    /// The verified machine token (API key, M2M token, OAuth access token), when one authenticated the request.
+    #[must_use]
+    pub const fn machine(&self) -> Option<&MachineAuth> {
+        match &self.principal {
+            Principal::Session(_) => None,
+            Principal::Machine(m) => Some(m),
+        }
+    }
+
+    /// The kind of token that authenticated the request.
+    #[must_use]
+    pub fn token_type(&self) -> TokenType {
+        match &self.principal {
+            Principal::Session(_) => TokenType::SessionToken,
+            Principal::Machine(m) => m.token_type(),
+        }
+    }
+
+    /// Where the token came from (header or cookie; machine tokens always come from the header).
     #[must_use]
     pub const fn origin(&self) -> TokenOrigin {
         self.origin
     }
 
-    /// The user, when the authenticator fetches users.
+    /// The user, when the authenticator fetches users (session tokens only).
     #[must_use]
     pub fn user(&self) -> Option<&FetchedUser> {
         self.user.as_deref()
@@ -88,8 +123,9 @@ pub enum Failure {
         /// Clerk's reason code, for logs.
         reason: &'static str,
     },
-    /// Clerk could not be reached to judge the credentials (keys or the user could not be loaded): answer 503 (or
-    /// the configured status), never 401: an outage must not log users out.
+    /// Clerk could not be reached to judge the credentials (keys or the user could not be loaded, the Backend API
+    /// could not verify an opaque machine token): answer 503 (or the configured status), never 401: an outage must
+    /// not log users out.
     Unavailable {
         /// What could not be loaded, for logs.
         reason: &'static str,
@@ -116,20 +152,25 @@ struct Inner {
     client: Option<Client>,
     fetch_user: FetchUser,
     user_cache: Option<UserCache>,
+    negative_cache: Option<NegativeCache>,
 }
 
-/// Authenticates requests: token → verified session → optionally the user. Cheap to clone.
+/// Authenticates requests: token → verified session (→ optionally the user), or verified machine token. Cheap to
+/// clone; [`accepting`](Self::accepting) makes a copy that accepts other token types, sharing everything else.
 #[derive(Clone)]
 pub struct Authenticator {
     inner: Arc<Inner>,
+    accepts: TokenTypes,
 }
 
 impl fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authenticator")
             .field("verifier", &self.inner.verifier)
+            .field("accepts", &self.accepts)
             .field("fetch_user", &self.inner.fetch_user)
             .field("user_cache_ttl", &self.inner.user_cache.as_ref().map(|c| c.ttl))
+            .field("machine_negative_cache_ttl", &self.inner.negative_cache.as_ref().map(NegativeCache::ttl))
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +183,8 @@ pub struct AuthenticatorBuilder {
     client: Option<Client>,
     fetch_user: FetchUser,
     user_cache: Option<(usize, Duration)>,
+    accepts: TokenTypes,
+    negative_cache: Option<(usize, Duration)>,
 }
 
 impl AuthenticatorBuilder {
@@ -170,11 +213,29 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// The token types accepted. Default [`TokenTypes::SESSION`]: machine tokens are refused
+    /// (`token-type-mismatch`) unless listed. Opaque machine tokens (`ak_…`, `mt_…`, `oat_…`) are verified by the
+    /// Backend API and need a [`client`](Self::client); JWT forms (M2M JWTs, OAuth `at+jwt`) are verified locally.
+    /// Per-route variations: [`Authenticator::accepting`].
+    pub const fn accepts(mut self, types: TokenTypes) -> Self {
+        self.accepts = types;
+        self
+    }
+
+    /// Remember opaque machine tokens the Backend API refused for `ttl` (at most `capacity` of them, keyed by their
+    /// SHA-256 digest, never the token), so a client retrying a bad or revoked key does not cost a Backend API call
+    /// each time. Valid tokens are never cached: revocation takes effect on the next request. Default: no cache. A
+    /// `ttl` above 5 minutes is refused.
+    pub const fn machine_negative_cache(mut self, capacity: usize, ttl: Duration) -> Self {
+        self.negative_cache = Some((capacity, ttl));
+        self
+    }
+
     /// Builds the authenticator.
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] without a verifier or client, when fetching users without a client, or for a user
-    /// cache TTL over 5 minutes.
+    /// cache or machine negative cache TTL over 5 minutes.
     pub fn build(self) -> Result<Authenticator, Error> {
         let verifier = match (self.verifier, &self.client) {
             (Some(v), _) => v,
@@ -193,14 +254,50 @@ impl AuthenticatorBuilder {
             }
             _ => None,
         };
+        let negative_cache = match self.negative_cache {
+            Some((_, ttl)) if ttl > Duration::from_secs(300) => {
+                return Err(Error::InvalidRequest(
+                    "the machine negative cache TTL must be at most 5 minutes".to_owned(),
+                ));
+            }
+            Some((capacity, ttl)) if capacity > 0 && !ttl.is_zero() => Some(NegativeCache::new(capacity, ttl)),
+            _ => None,
+        };
         Ok(Authenticator {
-            inner: Arc::new(Inner { verifier, client: self.client, fetch_user: self.fetch_user, user_cache }),
+            inner: Arc::new(Inner {
+                verifier,
+                client: self.client,
+                fetch_user: self.fetch_user,
+                user_cache,
+                negative_cache,
+            }),
+            accepts: self.accepts,
         })
     }
 }
 
 fn reason_str(r: Reason) -> &'static str {
     r.as_str()
+}
+
+/// The answer for a token of a kind the endpoint does not accept: no network call, no RSA work.
+fn mismatch(kind: TokenType) -> Failure {
+    let f = Failure::Unauthorized { token_present: true, reason: reason_str(Reason::TokenTypeMismatch) };
+    tracing::info!(target: "clerk::auth", reason = f.reason(), token_type = kind.as_str(), "request refused: token type not accepted");
+    f
+}
+
+/// The answer for a token verification refused or impossible: 503 when the keys could not be had, else 401.
+fn refused(e: &VerifyError) -> Failure {
+    if e.is_key_unavailable() {
+        let f = Failure::Unavailable { reason: reason_str(e.reason()) };
+        tracing::warn!(target: "clerk::auth", reason = f.reason(), error = %e, "cannot verify: keys unavailable");
+        f
+    } else {
+        let f = Failure::Unauthorized { token_present: true, reason: reason_str(e.reason()) };
+        tracing::info!(target: "clerk::auth", reason = f.reason(), "request refused");
+        f
+    }
 }
 
 impl Authenticator {
@@ -221,37 +318,126 @@ impl Authenticator {
         self.inner.fetch_user
     }
 
+    /// The token types this authenticator accepts.
+    #[must_use]
+    pub const fn accepted_types(&self) -> TokenTypes {
+        self.accepts
+    }
+
+    /// A copy accepting `types` instead, sharing the verifier, the client and the caches (one reference count): for
+    /// per-route layers, e.g. session tokens for the app and API keys for `/api`.
+    #[must_use]
+    pub fn accepting(&self, types: TokenTypes) -> Self {
+        Self { inner: Arc::clone(&self.inner), accepts: types }
+    }
+
+    /// How many refused opaque machine tokens the negative cache holds (0 without one).
+    #[must_use]
+    pub fn machine_negative_cache_len(&self) -> usize {
+        self.inner.negative_cache.as_ref().map_or(0, NegativeCache::len)
+    }
+
     /// Authenticates a request by its headers. `Ok(None)`: no credentials at all (signed out).
+    ///
+    /// Session tokens come from `Authorization: Bearer`, else the session cookie; machine tokens from the header
+    /// only (when session tokens are not accepted, cookies are not read at all). The header token is classified as
+    /// Clerk's JS SDK does ([`TokenType::of`]); a kind not [accepted](AuthenticatorBuilder::accepts) is refused with
+    /// `token-type-mismatch` before any network call or RSA work. Session tokens take the session path unchanged;
+    /// machine JWTs are verified against the instance keys; opaque machine tokens by the Backend API, every time
+    /// (never a positive cache), through the optional negative cache.
     ///
     /// # Errors
     /// [`Failure`]: refused credentials (401) or an outage (503).
     pub async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Option<Authenticated>, Failure> {
-        let outcome = self.inner.verifier.verify_request(headers).await;
-        let (auth, origin) = match outcome {
-            Ok(None) => return Ok(None),
+        let accepts = self.accepts;
+        let found = if accepts.contains(TokenType::SessionToken) {
+            self.inner.verifier.extractor().extract(headers).map(|f| f.map(|f| (f.token(), f.origin())))
+        } else {
+            clerk_core::bearer_token(headers).map(|t| t.map(|t| (t, TokenOrigin::Header)))
+        };
+        let (token, origin) = match found {
             Ok(Some(found)) => found,
-            Err(RequestAuthError::Source(_)) => {
+            Ok(None) => return Ok(None),
+            Err(_) => {
                 let f = Failure::Unauthorized { token_present: true, reason: reason_str(Reason::TokenInvalid) };
                 tracing::info!(target: "clerk::auth", reason = f.reason(), "request refused: unreadable credentials");
                 return Err(f);
             }
-            Err(RequestAuthError::Verify(e)) if e.is_key_unavailable() => {
-                let f = Failure::Unavailable { reason: reason_str(e.reason()) };
-                tracing::warn!(target: "clerk::auth", reason = f.reason(), error = %e, "cannot verify: keys unavailable");
-                return Err(f);
-            }
-            Err(RequestAuthError::Verify(e)) => {
-                let f = Failure::Unauthorized { token_present: true, reason: reason_str(e.reason()) };
-                tracing::info!(target: "clerk::auth", reason = f.reason(), "request refused");
-                return Err(f);
-            }
-            Err(_) => return Err(Failure::Unauthorized { token_present: true, reason: "token-invalid" }),
         };
-        let user = match self.inner.fetch_user {
-            FetchUser::Never => None,
-            FetchUser::Always => Some(self.user(auth.user_id().as_str()).await?),
+        // Opaque machine tokens, by prefix (a cookie is never a machine credential: it takes the session path).
+        if origin == TokenOrigin::Header
+            && let Some(kind) = TokenType::from_prefix(token)
+        {
+            if !accepts.contains(kind) {
+                return Err(mismatch(kind));
+            }
+            let machine = self.verify_opaque(token, kind).await?;
+            return Ok(Some(Authenticated { principal: Principal::Machine(machine), origin, user: None }));
+        }
+        // Session tokens: the session verifier refuses machine JWTs itself (`token-type-mismatch`, before any key or
+        // RSA work), so the session path pays nothing for machine support.
+        if origin == TokenOrigin::Cookie || accepts.contains(TokenType::SessionToken) {
+            match self.inner.verifier.verify(token).await {
+                Ok(auth) => {
+                    let user = match self.inner.fetch_user {
+                        FetchUser::Never => None,
+                        FetchUser::Always => Some(self.user(auth.user_id().as_str()).await?),
+                    };
+                    return Ok(Some(Authenticated { principal: Principal::Session(auth), origin, user }));
+                }
+                Err(e)
+                    if e.reason() == Reason::TokenTypeMismatch
+                        && origin == TokenOrigin::Header
+                        && accepts.accepts_machine() => {}
+                Err(e) => return Err(refused(&e)),
+            }
+        }
+        // Machine JWTs (M2M JWTs, OAuth `at+jwt`), or anything else on an endpoint that takes no session tokens.
+        let kind = TokenType::of(token);
+        if !kind.is_machine() || !accepts.contains(kind) {
+            return Err(mismatch(kind));
+        }
+        match self.inner.verifier.verify_machine_jwt(token).await {
+            Ok(machine) if accepts.contains(machine.token_type()) => {
+                Ok(Some(Authenticated { principal: Principal::Machine(machine), origin, user: None }))
+            }
+            Ok(machine) => Err(mismatch(machine.token_type())),
+            Err(e) => Err(refused(&e)),
+        }
+    }
+
+    /// An opaque machine token through the negative cache and the Backend API.
+    async fn verify_opaque(&self, token: &str, kind: TokenType) -> Result<MachineAuth, Failure> {
+        let invalid = Failure::Unauthorized { token_present: true, reason: reason_str(Reason::TokenInvalid) };
+        if let Some(cache) = &self.inner.negative_cache
+            && cache.contains(token)
+        {
+            tracing::info!(target: "clerk::auth", reason = invalid.reason(), token_type = kind.as_str(), "request refused: machine token refused recently");
+            return Err(invalid);
+        }
+        let Some(client) = &self.inner.client else {
+            tracing::warn!(target: "clerk::auth", token_type = kind.as_str(), "cannot verify an opaque machine token without a Backend API client");
+            return Err(Failure::Unavailable { reason: "no-backend-api-client" });
         };
-        Ok(Some(Authenticated { auth, origin, user }))
+        match client.verify_machine_token(token).await {
+            Ok(machine) if machine.token_type() == kind => Ok(machine),
+            Ok(_) | Err(MachineVerifyError::UnexpectedResponse) => {
+                tracing::warn!(target: "clerk::auth", token_type = kind.as_str(), "the Backend API answered an unexpected verification object");
+                Err(Failure::Unavailable { reason: "unexpected-error" })
+            }
+            Err(e) if e.is_invalid() => {
+                if let Some(cache) = &self.inner.negative_cache {
+                    cache.insert(token);
+                }
+                tracing::info!(target: "clerk::auth", reason = invalid.reason(), token_type = kind.as_str(), "request refused");
+                Err(invalid)
+            }
+            Err(e) => {
+                let f = Failure::Unavailable { reason: e.code() };
+                tracing::warn!(target: "clerk::auth", reason = f.reason(), token_type = kind.as_str(), error = %e, "cannot verify a machine token: Backend API unavailable");
+                Err(f)
+            }
+        }
     }
 
     /// Loads a user through the Backend API (or the user cache): what [`FetchUser::Always`] does for every

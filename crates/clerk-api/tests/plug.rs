@@ -32,7 +32,7 @@ async fn claims_only_fetch_user_and_cache() {
 
     let claims_only = Authenticator::builder().client(client(&clerk)).build().unwrap();
     let a = claims_only.authenticate(&headers(&token)).await.unwrap().unwrap();
-    assert_eq!(a.auth().user_id().as_str(), uid);
+    assert_eq!(a.session().unwrap().user_id().as_str(), uid);
     assert!(a.user().is_none());
     assert_eq!(claims_only.authenticate(&http::HeaderMap::new()).await.unwrap().map(|_| ()), None);
 

@@ -4,7 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use clerk_api::plug::{Authenticated, Authenticator, FetchedUser};
+use clerk_api::plug::{Authenticated, Authenticator, Failure, FetchedUser};
 use clerk_core::SessionAuth;
 use http::request::Parts;
 
@@ -12,15 +12,26 @@ use crate::ClerkState;
 use crate::layer::UnavailableStatus;
 use crate::rejection::ClerkRejection;
 
-/// The signed-in session. Rejects with `401` when signed out or refused, `503` on an outage.
+/// The signed-in session. Rejects with `401` when signed out or refused (a request authenticated by a machine
+/// token too: `token-type-mismatch`), `503` on an outage.
 #[derive(Debug, Clone)]
-pub struct ClerkAuth(pub Authenticated);
+pub struct ClerkAuth(pub Authenticated, SessionAuth);
 
 impl Deref for ClerkAuth {
     type Target = SessionAuth;
 
     fn deref(&self) -> &SessionAuth {
-        self.0.auth()
+        &self.1
+    }
+}
+
+/// A session extractor given a machine-authenticated request.
+const NOT_A_SESSION: Failure = Failure::Unauthorized { token_present: true, reason: "token-type-mismatch" };
+
+fn signed_in(a: &Authenticated, parts: &Parts) -> Result<ClerkAuth, ClerkRejection> {
+    match a.session() {
+        Some(s) => Ok(ClerkAuth(a.clone(), s.clone())),
+        None => Err(ClerkRejection::from_failure(&NOT_A_SESSION, unavailable(parts))),
     }
 }
 
@@ -37,7 +48,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClerkAuth {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         match state(parts)? {
-            ClerkState::SignedIn(a) => Ok(Self(a.clone())),
+            ClerkState::SignedIn(a) => signed_in(a, parts),
             ClerkState::SignedOut => Err(ClerkRejection::signed_out()),
             ClerkState::Failed(f) => Err(ClerkRejection::from_failure(f, unavailable(parts))),
         }
@@ -49,7 +60,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkAuth {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
         match state(parts)? {
-            ClerkState::SignedIn(a) => Ok(Some(Self(a.clone()))),
+            ClerkState::SignedIn(a) => signed_in(a, parts).map(Some),
             ClerkState::SignedOut => Ok(None),
             ClerkState::Failed(f) => Err(ClerkRejection::from_failure(f, unavailable(parts))),
         }

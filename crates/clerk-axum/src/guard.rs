@@ -124,7 +124,7 @@ where
             None => Err(ClerkRejection::layer_missing()),
             Some(ClerkState::SignedOut) => Err(ClerkRejection::signed_out()),
             Some(ClerkState::Failed(f)) => Err(ClerkRejection::from_failure(f, unavailable)),
-            Some(ClerkState::SignedIn(a)) if a.auth().has(requirement.check()) => Ok(()),
+            Some(ClerkState::SignedIn(a)) if a.session().is_some_and(|s| s.has(requirement.check())) => Ok(()),
             Some(ClerkState::SignedIn(_)) => {
                 tracing::info!(target: "clerk::auth", requirement = ?requirement, "request forbidden by a route requirement");
                 Err(match requirement {

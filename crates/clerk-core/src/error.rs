@@ -31,8 +31,9 @@ pub enum Reason {
     TokenVerificationFailed,
     /// `token-invalid-issuer`: the opt-in strict issuer check failed.
     TokenInvalidIssuer,
-    /// `token-type-mismatch`: a valid-looking token of another kind (machine token, OAuth access token) was given
-    /// where a session token is required.
+    /// `token-type-mismatch`: a valid-looking token of another kind was given: a machine token (API key, M2M token,
+    /// OAuth access token) where a session token is required, a session token where a machine token is required, or
+    /// a kind the endpoint does not accept.
     TokenTypeMismatch,
     /// `session-token-pending`: the session is `pending` and the verifier does not accept pending sessions.
     SessionTokenPending,
@@ -118,7 +119,7 @@ fn message(reason: Reason, detail: Detail) -> String {
         Reason::TokenIatInTheFuture => "session token was issued in the future",
         Reason::TokenVerificationFailed => "session token claim verification failed",
         Reason::TokenInvalidIssuer => "session token issuer is not the expected one",
-        Reason::TokenTypeMismatch => "token is not a session token",
+        Reason::TokenTypeMismatch => "token is not of the expected type",
         Reason::SessionTokenPending => "session is pending",
         Reason::SecretKeyInvalid => "secret key was refused by the Clerk Backend API",
         Reason::JwkLocalMissing => "no local verification key is configured",

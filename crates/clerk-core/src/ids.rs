@@ -103,6 +103,11 @@ id_type!(
     OrganizationId,
     "org_"
 );
+id_type!(
+    /// A machine id (`mch_…`): the subject of M2M tokens, and of API keys issued to a machine.
+    MachineId,
+    "mch_"
+);
 
 #[cfg(test)]
 mod tests {

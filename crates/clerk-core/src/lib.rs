@@ -54,6 +54,10 @@
 //!   verified-token cache so a repeated token costs a hash lookup ([`TokenCacheConfig`]).
 //! - **Claims** v1 and v2 normalised into [`SessionAuth`], with [`SessionAuth::has`] for roles, permissions,
 //!   features, plans and reverification.
+//! - **Machine tokens** ([`TokenType`], [`MachineAuth`]): API keys, M2M tokens and OAuth access tokens classified as
+//!   Clerk's JavaScript SDK does ([`TokenType::of`]); their JWT forms verified against the same keys
+//!   ([`Verifier::verify_machine_jwt`]); session verification refuses them (`token-type-mismatch`). Opaque machine
+//!   tokens need the Backend API (`clerk-api`).
 //! - **Transport** ([`HttpTransport`]): one object-safe trait, shared with `clerk-api`; default on hyper-util with
 //!   rustls ([`HyperTransport`], feature `hyper`).
 //!
@@ -75,6 +79,7 @@ mod ids;
 mod jwk;
 mod jwks;
 mod keys;
+mod machine;
 mod source;
 mod transport;
 mod verify;
@@ -83,10 +88,11 @@ pub use auth::{ActiveOrganization, Check, FactorLevel, Reverification, SessionAu
 pub use claims::Actor;
 pub use clock::{Clock, SystemClock, TestClock};
 pub use error::{BuildError, KeyError, Reason, TransportError, VerifyError};
-pub use ids::{OrganizationId, SessionId, UserId};
+pub use ids::{MachineId, OrganizationId, SessionId, UserId};
 pub use jwk::{Algorithm, KeySet, RSA_BITS, VerifyingKey};
 pub use jwks::{BackendApiJwks, JwksSource, KeyCacheConfig, UrlJwks};
 pub use keys::{InstanceType, PublishableKey, parse_secret_key, secret_key_instance_type};
+pub use machine::{MachineAuth, TokenFormat, TokenType, TokenTypes};
 pub use source::{
     DEFAULT_COOKIE, FoundToken, TokenExtractor, TokenOrigin, TokenSourceError, bearer_token, cookie_value,
 };

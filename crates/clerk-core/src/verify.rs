@@ -9,14 +9,18 @@ use base64::Engine as _;
 use http::HeaderMap;
 use secrecy::SecretString;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::auth::{SessionAuth, SessionStatus};
-use crate::claims::{Audience, RawClaims};
+use crate::claims::{Audience, Lenient, NumericDate, RawClaims};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{BuildError, Reason, VerifyError};
 use crate::jwk::{Algorithm, B64URL, KeySet};
 use crate::jwks::{BackendApiJwks, JwksSource, KeyCacheConfig, KeyStore, UrlJwks};
 use crate::keys::{PublishableKey, parse_secret_key};
+use crate::machine::{
+    MACHINE_SUBJECT_PREFIX, MachineAuth, TokenType, is_access_token_typ, is_json_object, json_has_machine_subject,
+};
 use crate::source::{TokenExtractor, TokenOrigin, TokenSourceError};
 use crate::transport::{HttpTransport, RetryPolicy};
 
@@ -29,8 +33,10 @@ pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
 
 /// Header `cat` of session tokens.
 const CAT_SESSION: &str = "cl_B7d4PD111AAA";
-/// Header `cat` meaning "ignore".
+/// Header `cat` meaning "ignore" (stamped on every class by some instances: carries no class information).
 const CAT_IGNORE: &str = "cl_I7d4PD111III";
+/// Header `cat` of M2M tokens.
+const CAT_M2M: &str = "cl_B7d4PD333AAA";
 
 /// What to do with a session whose status is `pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -176,21 +182,74 @@ const fn invalid(detail: &'static str) -> VerifyError {
     VerifyError::with_detail(Reason::TokenInvalid, detail)
 }
 
-fn is_json_object(bytes: &[u8]) -> bool {
-    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+/// Which kind of token [`decode`] expects: the header checks differ.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A session token: `typ` absent or `JWT`, `cat` absent, session or ignore; anything else is refused in the
+    /// header, before any payload work.
+    Session,
+    /// An M2M or OAuth JWT: `typ` absent, `JWT` or `at+jwt`; `typ` and `cat` are checked once the payload says which.
+    Machine,
+}
+
+/// The header's `typ`, as far as the checks care.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Typ {
+    Absent,
+    Jwt,
+    /// `at+jwt` or `application/at+jwt` (RFC 9068).
+    AccessToken,
+}
+
+/// The header's `cat` (token category), as far as the checks care.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cat {
+    Absent,
+    Session,
+    Ignore,
+    M2m,
+    Other,
+}
+
+/// The claims a machine JWT is checked on; the rest of the payload is read as JSON for the auth object. Only the
+/// registered time claims and `sub` are strict: custom claims (M2M `aud` among them) never fail the token.
+#[derive(Deserialize)]
+struct MachineClaims {
+    sub: Option<String>,
+    exp: Option<NumericDate>,
+    nbf: Option<NumericDate>,
+    iat: Option<NumericDate>,
+    #[serde(default)]
+    aud: Lenient<Audience>,
 }
 
 /// The parts of a compact JWS that survived steps 1 and 2.
-struct Decoded<'t> {
+struct Decoded<'t, C> {
     header_kid: Option<String>,
     alg: Algorithm,
+    typ: Typ,
+    cat: Cat,
     signing_input: &'t [u8],
     payload: Vec<u8>,
     /// The claims, parsed once; `None` when the payload is a JSON object whose claims have the wrong types
     /// (reported as `token-verification-failed` only after the signature check, as Clerk orders it).
-    claims: Option<RawClaims>,
+    claims: Option<C>,
     signature: [u8; MAX_SIG + 8],
     signature_len: usize,
+}
+
+impl<C> Decoded<'_, C> {
+    /// Step 4: the key's algorithm and the signature, over the exact token text.
+    #[inline]
+    fn check_signature(&self, key: &crate::jwk::VerifyingKey) -> Result<(), VerifyError> {
+        if !key.allows(self.alg) {
+            return Err(VerifyError::with_detail(Reason::TokenInvalidAlgorithm, "key does not allow the token's alg"));
+        }
+        if !key.verify(self.alg, self.signing_input, &self.signature[..self.signature_len]) {
+            return Err(VerifyError::new(Reason::TokenInvalidSignature));
+        }
+        Ok(())
+    }
 }
 
 /// RSA-8192 signatures are 1024 bytes.
@@ -214,6 +273,10 @@ impl Verifier {
 
     /// Verifies a session token and returns the session.
     ///
+    /// Machine tokens are refused with [`Reason::TokenTypeMismatch`] before any key or RSA work: a header `typ` of
+    /// `at+jwt` (OAuth), a non-session `cat` (M2M), or a machine subject `mch_…` (an M2M JWT with a plain header).
+    /// Verify those with [`verify_machine_jwt`](Self::verify_machine_jwt).
+    ///
     /// # Errors
     /// A [`VerifyError`] whose [`reason()`](VerifyError::reason) is Clerk's reason code.
     pub async fn verify(&self, token: &str) -> Result<SessionAuth, VerifyError> {
@@ -224,17 +287,21 @@ impl Verifier {
         if let Some(hit) = self.cache_lookup(token) {
             return hit;
         }
-        let decoded = decode(token, &inner.options)?;
+        let decoded = decode::<RawClaims>(token, &inner.options, Expect::Session)?;
+        // An M2M JWT minted with a plain header is told apart by its machine subject (as the header checks, before
+        // any key or RSA work).
+        let machine_subject = match &decoded.claims {
+            Some(c) => c.sub.as_deref().is_some_and(|s| s.starts_with(MACHINE_SUBJECT_PREFIX)),
+            None => json_has_machine_subject(&decoded.payload),
+        };
+        if machine_subject {
+            return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "M2M token (machine subject)"));
+        }
         let (key, generation) = match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
             Some(found) => found,
             None => inner.keys.resolve(decoded.header_kid.as_deref()).await?,
         };
-        if !key.allows(decoded.alg) {
-            return Err(VerifyError::with_detail(Reason::TokenInvalidAlgorithm, "key does not allow the token's alg"));
-        }
-        if !key.verify(decoded.alg, decoded.signing_input, &decoded.signature[..decoded.signature_len]) {
-            return Err(VerifyError::new(Reason::TokenInvalidSignature));
-        }
+        decoded.check_signature(&key)?;
         let claims = decoded
             .claims
             .ok_or(VerifyError::with_detail(Reason::TokenVerificationFailed, "a claim has the wrong type"))?;
@@ -258,6 +325,75 @@ impl Verifier {
         let Some(found) = self.inner.extractor.extract(headers)? else { return Ok(None) };
         let auth = self.verify(found.token()).await?;
         Ok(Some((auth, found.origin())))
+    }
+
+    /// Verifies a machine token in JWT form: an M2M JWT (subject `mch_…`) or an OAuth JWT access token (header `typ`
+    /// `at+jwt`, RFC 9068), against the instance keys, as Clerk's JavaScript SDK (`verifyMachineAuthToken`) does.
+    ///
+    /// The same checks as [`verify`](Self::verify), in the same order, with the same key store (unknown-`kid`
+    /// refresh, stale keys through outages), algorithms, size bound and clock skew: compact form, header, key,
+    /// signature, then `sub`, `exp`, `nbf`, `iat` and the audience. Then, as the JS SDK:
+    ///
+    /// - which kind: a `sub` starting with `mch_` makes an M2M token (its header `typ` must be absent or `JWT`, its
+    ///   `cat` absent, M2M or "ignore"); else a `typ` of `at+jwt`/`application/at+jwt` makes an OAuth token (its
+    ///   `cat`, when present, must not be the session or M2M category); anything else — a session token among them —
+    ///   is refused with [`Reason::TokenTypeMismatch`], before any key or RSA work;
+    /// - authorized parties (`azp`), the strict issuer check and the pending-session rule are session-token rules
+    ///   and are not applied; the audience is, when configured and the token has an `aud`.
+    ///
+    /// Machine JWTs are not put in the verified-token cache. Opaque machine tokens (`ak_…`, `mt_…`, `oat_…`) are
+    /// refused here (`token-invalid`): only the Backend API can verify them (`clerk-api`).
+    ///
+    /// # Errors
+    /// A [`VerifyError`] whose [`reason()`](VerifyError::reason) is Clerk's reason code.
+    pub async fn verify_machine_jwt(&self, token: &str) -> Result<MachineAuth, VerifyError> {
+        let inner = &*self.inner;
+        if token.len() > inner.options.max_token_bytes {
+            return Err(invalid("token exceeds the size bound"));
+        }
+        let decoded = decode::<MachineClaims>(token, &inner.options, Expect::Machine)?;
+        // Claims of the wrong type do not hide the kind (they fail the token after the signature check).
+        let machine_subject = match &decoded.claims {
+            Some(c) => c.sub.as_deref().is_some_and(|s| s.starts_with(MACHINE_SUBJECT_PREFIX)),
+            None => json_has_machine_subject(&decoded.payload),
+        };
+        let kind = if machine_subject {
+            if decoded.typ == Typ::AccessToken {
+                return Err(invalid("`typ` of an M2M token must be JWT"));
+            }
+            if !matches!(decoded.cat, Cat::Absent | Cat::M2m | Cat::Ignore) {
+                return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not an M2M token category"));
+            }
+            TokenType::M2mToken
+        } else if decoded.typ == Typ::AccessToken {
+            if matches!(decoded.cat, Cat::Session | Cat::M2m) {
+                return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not an OAuth token category"));
+            }
+            TokenType::OAuthToken
+        } else {
+            return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a machine token"));
+        };
+        let (key, _generation) = match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
+            Some(found) => found,
+            None => inner.keys.resolve(decoded.header_kid.as_deref()).await?,
+        };
+        decoded.check_signature(&key)?;
+        let claims = decoded
+            .claims
+            .ok_or(VerifyError::with_detail(Reason::TokenVerificationFailed, "a claim has the wrong type"))?;
+        let Some(sub) = claims.sub else {
+            return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "`sub` is required"));
+        };
+        let Some(exp) = claims.exp else {
+            return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "`exp` is required"));
+        };
+        let o = &inner.options;
+        let now = i64::try_from(inner.clock.now_millis()).unwrap_or(i64::MAX);
+        check_times(exp.0, claims.nbf.map(|d| d.0), claims.iat.map(|d| d.0), now, o.skew_ms)?;
+        check_audience(&o.audience, claims.aud.0.as_ref())?;
+        let payload: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&decoded.payload).map_err(|_| invalid("payload is not a JSON object"))?;
+        Ok(MachineAuth::from_jwt(kind, payload, sub, exp.0))
     }
 
     /// The token extractor this verifier uses for [`verify_request`](Self::verify_request).
@@ -309,16 +445,7 @@ impl Verifier {
                 _ => return Err(VerifyError::new(Reason::TokenInvalidAuthorizedParties)),
             }
         }
-        if !o.audience.is_empty() {
-            let ok = match &claims.aud {
-                None => true,
-                Some(Audience::One(a)) => a.is_empty() || o.audience.iter().any(|x| x == a),
-                Some(Audience::Many(list)) => list.is_empty() || list.iter().any(|a| o.audience.iter().any(|x| x == a)),
-            };
-            if !ok {
-                return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "audience not accepted"));
-            }
-        }
+        check_audience(&o.audience, claims.aud.as_ref())?;
         if !o.issuers.is_empty() && !claims.iss.as_deref().is_some_and(|iss| o.issuers.iter().any(|x| x == iss)) {
             return Err(VerifyError::new(Reason::TokenInvalidIssuer));
         }
@@ -388,6 +515,20 @@ impl Verifier {
     }
 }
 
+/// Step 7: the audience, checked only when both an expected audience and an `aud` claim exist (any overlap).
+#[inline]
+fn check_audience(expected: &[String], aud: Option<&Audience>) -> Result<(), VerifyError> {
+    if expected.is_empty() {
+        return Ok(());
+    }
+    let ok = match aud {
+        None => true,
+        Some(Audience::One(a)) => a.is_empty() || expected.iter().any(|x| x == a),
+        Some(Audience::Many(list)) => list.is_empty() || list.iter().any(|a| expected.iter().any(|x| x == a)),
+    };
+    if ok { Ok(()) } else { Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "audience not accepted")) }
+}
+
 #[inline]
 fn check_times(
     exp_ms: i64,
@@ -414,7 +555,7 @@ fn check_times(
 /// payload work, which keeps hostile input cheap. A token with both a refused header and a broken payload is
 /// therefore reported as `token-invalid-algorithm` (or the header's reason) rather than `token-invalid`; see
 /// `docs/decisions/0004-reason-codes.md`.
-fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
+fn decode<'t, C: DeserializeOwned>(token: &'t str, o: &Options, expect: Expect) -> Result<Decoded<'t, C>, VerifyError> {
     let bytes = token.as_bytes();
     let mut dots = memchr::memchr_iter(b'.', bytes);
     let (Some(d1), Some(d2), None) = (dots.next(), dots.next(), dots.next()) else {
@@ -445,19 +586,27 @@ fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
         .and_then(Algorithm::from_name)
         .filter(|a| o.algorithms[*a as usize])
         .ok_or(VerifyError::new(Reason::TokenInvalidAlgorithm))?;
-    if let Some(typ) = header.typ.as_deref()
-        && typ != "JWT"
-    {
-        if typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt") {
+    let typ = match header.typ.as_deref() {
+        None => Typ::Absent,
+        Some("JWT") => Typ::Jwt,
+        Some(t) if is_access_token_typ(t) => Typ::AccessToken,
+        Some(_) if expect == Expect::Session => return Err(invalid("`typ` must be JWT")),
+        Some(_) => return Err(invalid("`typ` must be JWT or at+jwt")),
+    };
+    let cat = match header.cat.as_deref() {
+        None => Cat::Absent,
+        Some(CAT_SESSION) => Cat::Session,
+        Some(CAT_IGNORE) => Cat::Ignore,
+        Some(CAT_M2M) => Cat::M2m,
+        Some(_) => Cat::Other,
+    };
+    if expect == Expect::Session {
+        if typ == Typ::AccessToken {
             return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "OAuth access token"));
         }
-        return Err(invalid("`typ` must be JWT"));
-    }
-    if let Some(cat) = header.cat.as_deref()
-        && cat != CAT_SESSION
-        && cat != CAT_IGNORE
-    {
-        return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a session token"));
+        if !matches!(cat, Cat::Absent | Cat::Session | Cat::Ignore) {
+            return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a session token"));
+        }
     }
     let header_kid = header.kid.map(Cow::into_owned);
 
@@ -474,12 +623,12 @@ fn decode<'t>(token: &'t str, o: &Options) -> Result<Decoded<'t>, VerifyError> {
     }
     // One parse into the typed claims. Only when it fails, tell malformed JSON (token-invalid, now) from claims of
     // the wrong type (token-verification-failed, after the signature).
-    let claims = match serde_json::from_slice::<RawClaims>(&payload) {
+    let claims = match serde_json::from_slice::<C>(&payload) {
         Ok(c) => Some(c),
         Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_ok() => None,
         Err(_) => return Err(invalid("payload is not a JSON object")),
     };
-    Ok(Decoded { header_kid, alg, signing_input: &bytes[..d2], payload, claims, signature, signature_len })
+    Ok(Decoded { header_kid, alg, typ, cat, signing_input: &bytes[..d2], payload, claims, signature, signature_len })
 }
 
 /// Where the verifier gets its keys.

@@ -31,8 +31,20 @@
 //! - The Backend API (`/v1/...`): unknown paths → 404, a missing or wrong secret key → 401, a request that breaks the
 //!   spec (missing required parameter, wrong type, a body field the spec does not allow) → 422, all in Clerk's error
 //!   shape. The operation table is generated from Clerk's OpenAPI spec by `cargo xtask codegen`.
+//! - Machine authentication: machines, API keys, M2M tokens and OAuth access tokens, opaque and JWT, issued by
+//!   helpers ([`Emulator::create_api_key`], [`Emulator::m2m_token`], [`Emulator::oauth_access_token`]) or the Backend
+//!   API (`POST /v1/api_keys`, `POST /v1/machines`, `POST /v1/m2m_tokens`) and verified by it (`…/verify`), with
+//!   revocation ([`Emulator::revoke_machine_token`]).
 //! - Faults on demand ([`Faults`]): latency, a status (5xx, 429 with `Retry-After`), a malformed body, a dropped
 //!   connection; and a request log ([`Emulator::requests`]).
+//! - Webhooks ([`Emulator::add_webhook_endpoint`], [`EmulatorBuilder::webhook_endpoint`]): every change to users,
+//!   sessions, organizations and memberships, through the Backend API or the Rust helpers, is POSTed to the
+//!   registered endpoints as Clerk sends it (`user.created`, `session.revoked`, `organizationMembership.deleted`, …),
+//!   signed the Svix way (`svix-id`, `svix-timestamp`, `svix-signature`), in order, with retries
+//!   ([`WebhookDeliveryConfig`]). Every attempt is recorded ([`Emulator::webhook_deliveries`]); tests wait with
+//!   [`Emulator::wait_for_webhook`] or [`Emulator::flush_webhooks`] instead of sleeping, and send hand-made
+//!   deliveries (stale, unsigned, wrongly signed) with [`Emulator::send_raw_webhook`]. Signing uses RustCrypto's
+//!   `hmac`, not the SDK's verifier.
 //!
 //! It never uses `clerk-core`'s verifier or `clerk-api`'s models: it works from JSON values and the spec, so a bug
 //! shared with a client cannot hide.
@@ -50,6 +62,7 @@ pub(crate) mod spec;
 mod store;
 mod tokens;
 pub mod validate;
+mod webhooks;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -58,9 +71,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+pub use api::machine::MachineTokenFormat;
 pub use faults::{Fault, Faults, RecordedRequest};
 pub use keys::InstanceKey;
 pub use tokens::{CAT_M2M, ClaimsVersion, TokenBuilder};
+pub use webhooks::{
+    RawWebhook, WebhookAttempt, WebhookDelivery, WebhookDeliveryConfig, WebhookDeliveryState, WebhookEndpoint,
+    WebhookEndpointConfig, WebhookError, sign_webhook,
+};
 
 /// What can go wrong starting or driving the emulator.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +117,7 @@ pub(crate) struct Shared {
     keys: RwLock<KeyRing>,
     pub(crate) store: Mutex<store::Store>,
     pub(crate) faults: Faults,
+    pub(crate) webhooks: webhooks::Hub,
 }
 
 impl fmt::Debug for Shared {
@@ -130,8 +149,9 @@ impl Shared {
         self.base_url.clone()
     }
 
-    pub(crate) fn lock_store(&self) -> std::sync::MutexGuard<'_, store::Store> {
-        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The store, locked; releasing it queues the webhook events of what changed.
+    pub(crate) fn lock_store(&self) -> webhooks::StoreGuard<'_> {
+        webhooks::StoreGuard::new(self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner), &self.webhooks)
     }
 }
 
@@ -143,6 +163,7 @@ pub struct EmulatorBuilder {
     seed: Option<u64>,
     default_azp: Option<String>,
     key: Option<InstanceKey>,
+    webhooks: webhooks::Options,
 }
 
 impl EmulatorBuilder {
@@ -201,6 +222,8 @@ impl EmulatorBuilder {
         let frontend_host = local.to_string();
         let publishable_key =
             format!("pk_test_{}", base64::engine::general_purpose::STANDARD.encode(format!("{frontend_host}$")));
+        let webhooks = webhooks::Hub::new(instance_id.clone(), self.seed, self.webhooks)
+            .map_err(|e| EmulatorError::Invalid(e.to_string()))?;
         let shared = Arc::new(Shared {
             instance_id,
             secret_key: secret,
@@ -210,6 +233,7 @@ impl EmulatorBuilder {
             keys: RwLock::new(KeyRing { active: Arc::clone(&key), published: vec![key] }),
             store: Mutex::new(store::Store::default()),
             faults: Faults::default(),
+            webhooks,
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), rx));
@@ -243,6 +267,7 @@ impl Drop for Emulator {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+        self.shared.webhooks.shutdown();
     }
 }
 

@@ -27,12 +27,12 @@ pub(crate) async fn serve(
         tokio::select! {
             _ = &mut shutdown => return,
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
                 let shared = Arc::clone(&shared);
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| {
                         let shared = Arc::clone(&shared);
-                        async move { handle(shared, req).await }
+                        async move { handle(shared, peer, req).await }
                     });
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(io, svc).await;
@@ -89,7 +89,11 @@ impl Ctx {
 
 type Resp = hyper::Response<Full<Bytes>>;
 
-async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Resp, std::io::Error> {
+async fn handle(
+    shared: Arc<Shared>,
+    peer: std::net::SocketAddr,
+    req: hyper::Request<Incoming>,
+) -> Result<Resp, std::io::Error> {
     let trace_id = ids::random_base62(32);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -144,7 +148,7 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Re
     } else {
         match routed {
             None => Err(ApiError::unknown_route()),
-            Some((op, params)) => dispatch(&shared, op, params, raw_query.as_deref(), &headers, body).await,
+            Some((op, params)) => dispatch(&shared, op, params, raw_query.as_deref(), &headers, body, peer).await,
         }
     };
     let resp = match result {
@@ -164,8 +168,11 @@ async fn dispatch(
     raw_query: Option<&str>,
     headers: &http::HeaderMap,
     body: Bytes,
+    peer: std::net::SocketAddr,
 ) -> Result<Reply, ApiError> {
-    if op.auth {
+    // The M2M token operations also accept a machine secret key, which makes the request that machine's.
+    let machine = crate::api::machine::machine_caller(shared, op.id, headers);
+    if op.auth && machine.is_none() {
         let expected = format!("Bearer {}", shared.secret_key);
         match headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
             Some(v) if v == expected => {}
@@ -240,7 +247,11 @@ async fn dispatch(
             }
         }
     }
-    crate::api::handle(shared, &ctx)
+    // The events this request's changes raise carry its client address and user agent.
+    let user_agent = headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    crate::webhooks::with_origin(crate::webhooks::Origin::new(peer.ip(), user_agent), || {
+        crate::api::machine::dispatch(shared, &ctx, machine.as_deref())
+    })
 }
 
 fn malformed_body() -> ApiError {

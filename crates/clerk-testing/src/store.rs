@@ -13,6 +13,7 @@ pub(crate) struct Store {
     pub(crate) users: api::users::State,
     pub(crate) orgs: api::orgs::State,
     pub(crate) instance: api::instance::State,
+    pub(crate) machine: api::machine::State,
 }
 
 impl Store {

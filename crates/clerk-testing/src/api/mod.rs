@@ -1,6 +1,7 @@
 //! The in-memory Backend API: one module per group of resources, each answering the operations it knows.
 
 pub(crate) mod instance;
+pub(crate) mod machine;
 pub(crate) mod orgs;
 pub(crate) mod users;
 
@@ -24,6 +25,9 @@ pub(crate) fn handle(shared: &Shared, ctx: &Ctx) -> Result<Reply, ApiError> {
         return r;
     }
     if let Some(r) = instance::handle(&mut store, shared, ctx) {
+        return r;
+    }
+    if let Some(r) = machine::handle(&mut store, shared, ctx) {
         return r;
     }
     Err(ApiError::not_implemented(ctx.op.id))

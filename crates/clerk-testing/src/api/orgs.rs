@@ -123,7 +123,7 @@ impl State {
     }
 
     /// A membership as answered: its organization as it is now and, given the users, fresh `public_user_data`.
-    fn render_membership(&self, m: &Value, users: Option<&BTreeMap<String, Value>>) -> Value {
+    pub(crate) fn render_membership(&self, m: &Value, users: Option<&BTreeMap<String, Value>>) -> Value {
         let mut out = m.clone();
         if let Some(org) = m["organization"]["id"].as_str().and_then(|id| self.organizations.get(id)) {
             out["organization"] = self.render_org(org, OrgOpts::default());

@@ -1,5 +1,5 @@
-//! `clerk-testing serve [--addr 127.0.0.1:PORT] [--seed N]`: runs the emulator and prints its settings as
-//! environment lines, for manual use and for apps in other languages. Stops on Ctrl-C.
+//! `clerk-testing serve [--addr 127.0.0.1:PORT] [--seed N] [--user EMAIL] [--webhook URL]`: runs the emulator and
+//! prints its settings as environment lines, for manual use and for apps in other languages. Stops on Ctrl-C.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::SocketAddr;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clerk_testing::Emulator;
 
-const USAGE: &str = "usage: clerk-testing serve [--addr 127.0.0.1:PORT] [--seed N] [--user EMAIL]";
+const USAGE: &str = "usage: clerk-testing serve [--addr 127.0.0.1:PORT] [--seed N] [--user EMAIL] [--webhook URL]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,6 +37,7 @@ async fn main() -> ExitCode {
                 }
             },
             ("--user", Some(v)) => users.push(v.clone()),
+            ("--webhook", Some(v)) => builder = builder.webhook_endpoint(v),
             _ => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);
@@ -55,6 +56,14 @@ async fn main() -> ExitCode {
     println!("CLERK_PUBLISHABLE_KEY={}", clerk.publishable_key());
     println!("CLERK_JWKS_URL={}", clerk.jwks_url());
     println!("CLERK_JWT_KEY=\"{}\"", clerk.jwt_public_key().trim().replace('\n', "\\n"));
+    for endpoint in clerk.webhook_endpoints() {
+        println!(
+            "# webhook endpoint {} ({})\nCLERK_WEBHOOK_SIGNING_SECRET={}",
+            endpoint.id(),
+            endpoint.url(),
+            endpoint.secret()
+        );
+    }
     for email in users {
         match clerk.create_user(&email).and_then(|id| clerk.session_token(&id).map(|t| (id, t))) {
             Ok((id, token)) => {
