@@ -391,9 +391,6 @@ fn parse_jwk(value: serde_json::Value) -> Option<VerifyingKey> {
     }
 }
 
-// Keep the URL-safe engine reachable for the token decoder.
-pub(crate) const B64URL: GeneralPurpose = general_purpose::URL_SAFE_NO_PAD;
-
 #[cfg(test)]
 mod tests {
     use super::*;
