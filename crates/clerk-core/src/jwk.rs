@@ -9,8 +9,8 @@ use aws_lc_rs::signature::{
     RsaPublicKeyComponents,
 };
 use base64::Engine as _;
+use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use base64::engine::{DecodePaddingMode, general_purpose};
 use serde::Deserialize;
 
 use crate::error::KeyError;
