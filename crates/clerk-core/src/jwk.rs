@@ -9,8 +9,8 @@ use aws_lc_rs::signature::{
     RsaPublicKeyComponents,
 };
 use base64::Engine as _;
+use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use base64::engine::{DecodePaddingMode, general_purpose};
 use serde::Deserialize;
 
 use crate::error::KeyError;
@@ -391,8 +391,9 @@ fn parse_jwk(value: serde_json::Value) -> Option<VerifyingKey> {
     }
 }
 
-// Keep the URL-safe engine reachable for the token decoder.
-pub(crate) const B64URL: GeneralPurpose = general_purpose::URL_SAFE_NO_PAD;
+/// Strict unpadded base64url, for the machine-token classifier (the session hot path uses SIMD decoding in
+/// `verify.rs`).
+pub(crate) const B64URL: GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 #[cfg(test)]
 mod tests {
