@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 
-use crate::claims::{self, Actor, RawClaims};
+use crate::claims::{self, Actor, RawClaims, Str, Text};
 use crate::ids::{OrganizationId, SessionId, UserId};
 
 /// The status of the session a token belongs to (`sts`).
@@ -131,14 +131,14 @@ pub enum Check<'a> {
 
 /// The organization claims as signed, decoded into [`ActiveOrganization`] on first use.
 pub(crate) struct OrgRaw {
-    id: String,
-    slug: Option<String>,
-    role: Option<String>,
+    id: Text,
+    slug: Option<Text>,
+    role: Option<Text>,
     /// v1: the list as given.
     permissions: Option<Vec<String>>,
     /// v2: `o.per` and `o.fpm`, decoded against the org features of `fea`.
-    per: Option<String>,
-    fpm: Option<String>,
+    per: Option<Text>,
+    fpm: Option<Text>,
 }
 
 pub(crate) struct AuthInner {
@@ -148,20 +148,87 @@ pub(crate) struct AuthInner {
     pub(crate) actor: Option<Actor>,
     org_raw: Option<OrgRaw>,
     org: OnceLock<Option<ActiveOrganization>>,
-    fea: Option<String>,
-    pla: Option<String>,
+    fea: Option<Text>,
+    pla: Option<Text>,
     features: OnceLock<Vec<String>>,
     plans: OnceLock<Vec<String>>,
     pub(crate) fva: Option<[i64; 2]>,
-    pub(crate) issuer: Option<String>,
-    pub(crate) authorized_party: Option<String>,
+    issuer: Option<Text>,
+    authorized_party: Option<Text>,
     pub(crate) expires_at_ms: i64,
     pub(crate) not_before_ms: Option<i64>,
     pub(crate) issued_at_ms: Option<i64>,
-    pub(crate) token_id: Option<String>,
+    token_id: Option<Text>,
     pub(crate) version: u32,
-    pub(crate) payload: Box<[u8]>,
+    /// The payload as signed; most claim strings above are ranges of it.
+    pub(crate) payload: Box<str>,
     pub(crate) token: Arc<str>,
+}
+
+/// Everything the auth object takes from the claims, owned (claim strings as ranges of the payload text), so the
+/// payload can move into the auth object once the claims that borrowed it are gone.
+pub(crate) struct AuthParts {
+    user_id: UserId,
+    session_id: Option<SessionId>,
+    pub(crate) status: SessionStatus,
+    actor: Option<Actor>,
+    org_raw: Option<OrgRaw>,
+    fea: Option<Text>,
+    pla: Option<Text>,
+    fva: Option<[i64; 2]>,
+    issuer: Option<Text>,
+    authorized_party: Option<Text>,
+    not_before_ms: Option<i64>,
+    issued_at_ms: Option<i64>,
+    token_id: Option<Text>,
+    version: u32,
+}
+
+impl AuthParts {
+    /// From claims that passed every check (`sub` taken out of them), parsed from `payload`.
+    pub(crate) fn new(c: RawClaims<'_>, payload: &str, sub: Str<'_>) -> Self {
+        let t = |s: Option<Str<'_>>| s.map(|s| Text::new(s, payload));
+        let version = c.v.unwrap_or(1);
+        let (org_raw, fea, pla) = if version >= 2 {
+            let org_raw = c.o.and_then(|o| {
+                Some(OrgRaw {
+                    id: Text::new(o.id?, payload),
+                    slug: t(o.slg),
+                    role: t(o.rol),
+                    permissions: None,
+                    per: t(o.per),
+                    fpm: t(o.fpm),
+                })
+            });
+            (org_raw, t(c.fea), t(c.pla))
+        } else {
+            let org_raw = c.org_id.map(|id| OrgRaw {
+                id: Text::new(id, payload),
+                slug: t(c.org_slug),
+                role: t(c.org_role),
+                permissions: Some(c.org_permissions.0.unwrap_or_default()),
+                per: None,
+                fpm: None,
+            });
+            (org_raw, None, None)
+        };
+        Self {
+            user_id: UserId::new(sub.into_owned()),
+            session_id: c.sid.map(|s| SessionId::new(s.into_owned())),
+            status: SessionStatus::from_claim(c.sts.as_ref().map(Str::as_str)),
+            actor: c.act,
+            org_raw,
+            fea,
+            pla,
+            fva: c.fva.0,
+            issuer: t(c.iss),
+            authorized_party: t(c.azp),
+            not_before_ms: c.nbf.map(|d| d.0),
+            issued_at_ms: c.iat.map(|d| d.0),
+            token_id: t(c.jti),
+            version,
+        }
+    }
 }
 
 /// A verified Clerk session. Cheap to clone (one reference count).
@@ -190,48 +257,35 @@ fn prefix_org(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl SessionAuth {
-    /// Builds the auth object from claims that passed every check (`sub` present, `exp` present). Only moves
-    /// strings: organization permissions, features and plans are decoded on first use, off the verification path.
-    pub(crate) fn from_claims(c: RawClaims, payload: Box<[u8]>, token: Arc<str>, sub: String, exp_ms: i64) -> Self {
-        let version = c.v.unwrap_or(1);
-        let (org_raw, fea, pla) = if version >= 2 {
-            let org_raw = c.o.and_then(|o| {
-                Some(OrgRaw { id: o.id?, slug: o.slg, role: o.rol, permissions: None, per: o.per, fpm: o.fpm })
-            });
-            (org_raw, c.fea, c.pla)
-        } else {
-            let org_raw = c.org_id.map(|id| OrgRaw {
-                id,
-                slug: c.org_slug,
-                role: c.org_role,
-                permissions: Some(c.org_permissions.0.unwrap_or_default()),
-                per: None,
-                fpm: None,
-            });
-            (org_raw, None, None)
-        };
+    /// Builds the auth object. Only moves: organization permissions, features and plans are decoded on first
+    /// use, off the verification path.
+    pub(crate) fn assemble(p: AuthParts, payload: Box<str>, token: Arc<str>, exp_ms: i64) -> Self {
         Self(Arc::new(AuthInner {
-            user_id: UserId::new(sub),
-            session_id: c.sid.map(SessionId::new),
-            status: SessionStatus::from_claim(c.sts.as_deref()),
-            actor: c.act,
-            org_raw,
+            user_id: p.user_id,
+            session_id: p.session_id,
+            status: p.status,
+            actor: p.actor,
+            org_raw: p.org_raw,
             org: OnceLock::new(),
-            fea,
-            pla,
+            fea: p.fea,
+            pla: p.pla,
             features: OnceLock::new(),
             plans: OnceLock::new(),
-            fva: c.fva.0,
-            issuer: c.iss,
-            authorized_party: c.azp,
+            fva: p.fva,
+            issuer: p.issuer,
+            authorized_party: p.authorized_party,
             expires_at_ms: exp_ms,
-            not_before_ms: c.nbf.map(|d| d.0),
-            issued_at_ms: c.iat.map(|d| d.0),
-            token_id: c.jti,
-            version,
+            not_before_ms: p.not_before_ms,
+            issued_at_ms: p.issued_at_ms,
+            token_id: p.token_id,
+            version: p.version,
             payload,
             token,
         }))
+    }
+
+    fn text<'s>(&'s self, t: Option<&'s Text>) -> Option<&'s str> {
+        t.map(|t| t.get(&self.0.payload))
     }
 
     fn org(&self) -> Option<&ActiveOrganization> {
@@ -241,14 +295,16 @@ impl SessionAuth {
                 let raw = self.0.org_raw.as_ref()?;
                 let permissions = match &raw.permissions {
                     Some(list) => list.clone(),
-                    None => {
-                        claims::decode_v2_permissions(self.0.fea.as_deref(), raw.per.as_deref(), raw.fpm.as_deref())
-                    }
+                    None => claims::decode_v2_permissions(
+                        self.text(self.0.fea.as_ref()),
+                        self.text(raw.per.as_ref()),
+                        self.text(raw.fpm.as_ref()),
+                    ),
                 };
                 Some(ActiveOrganization {
-                    id: OrganizationId::new(raw.id.clone()),
-                    slug: raw.slug.clone(),
-                    role: raw.role.as_deref().map(|r| prefix_org(r).into_owned()),
+                    id: OrganizationId::new(raw.id.get(&self.0.payload)),
+                    slug: self.text(raw.slug.as_ref()).map(str::to_owned),
+                    role: self.text(raw.role.as_ref()).map(|r| prefix_org(r).into_owned()),
                     permissions,
                 })
             })
@@ -312,13 +368,13 @@ impl SessionAuth {
     /// Features, as the token lists them (`o:feature`, `u:feature`; v2 tokens only).
     #[must_use]
     pub fn features(&self) -> &[String] {
-        self.0.features.get_or_init(|| split_list(self.0.fea.as_deref()))
+        self.0.features.get_or_init(|| split_list(self.text(self.0.fea.as_ref())))
     }
 
     /// Plans, as the token lists them (`u:free`, `o:pro`; v2 tokens only).
     #[must_use]
     pub fn plans(&self) -> &[String] {
-        self.0.plans.get_or_init(|| split_list(self.0.pla.as_deref()))
+        self.0.plans.get_or_init(|| split_list(self.text(self.0.pla.as_ref())))
     }
 
     /// Minutes since the first and second factor were verified (`fva`); `-1` where a factor is not enrolled.
@@ -330,13 +386,13 @@ impl SessionAuth {
     /// The issuer (`iss`).
     #[must_use]
     pub fn issuer(&self) -> Option<&str> {
-        self.0.issuer.as_deref()
+        self.text(self.0.issuer.as_ref())
     }
 
     /// The authorized party (`azp`), the origin the token was minted for.
     #[must_use]
     pub fn authorized_party(&self) -> Option<&str> {
-        self.0.authorized_party.as_deref()
+        self.text(self.0.authorized_party.as_ref())
     }
 
     /// Expiry, seconds since the epoch (`exp`).
@@ -360,7 +416,7 @@ impl SessionAuth {
     /// The token id (`jti`).
     #[must_use]
     pub fn token_id(&self) -> Option<&str> {
-        self.0.token_id.as_deref()
+        self.text(self.0.token_id.as_ref())
     }
 
     /// The claims format version: 1 or 2.
@@ -372,13 +428,13 @@ impl SessionAuth {
     /// The raw JSON payload of the token, as signed.
     #[must_use]
     pub fn raw_claims(&self) -> &[u8] {
-        &self.0.payload
+        self.0.payload.as_bytes()
     }
 
     /// All claims as a JSON object (parsed on each call; custom claims included).
     #[must_use]
     pub fn claims(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::from_slice(&self.0.payload).unwrap_or_default()
+        serde_json::from_str(&self.0.payload).unwrap_or_default()
     }
 
     /// One claim by name, parsed on demand.
@@ -392,7 +448,7 @@ impl SessionAuth {
     /// # Errors
     /// The `serde_json` error when the payload does not fit `T`.
     pub fn custom_claims<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.0.payload)
+        serde_json::from_str(&self.0.payload)
     }
 
     /// The raw session token, for forwarding to another service. Handle with care: it is a bearer credential.
@@ -491,9 +547,35 @@ mod tests {
     use super::*;
 
     fn auth(json: &str) -> SessionAuth {
-        let c: RawClaims = serde_json::from_str(json).unwrap();
-        let sub = c.sub.clone().unwrap();
-        SessionAuth::from_claims(c, json.as_bytes().into(), "tok".into(), sub, 0)
+        let mut c: RawClaims<'_> = serde_json::from_str(json).unwrap();
+        let sub = c.sub.take().unwrap();
+        let parts = AuthParts::new(c, json, sub);
+        SessionAuth::assemble(parts, json.into(), "tok".into(), 0)
+    }
+
+    #[test]
+    fn claim_strings_with_and_without_json_escapes_read_the_same() {
+        // Plain strings are ranges of the payload; escaped ones are unescaped copies. Both must read as signed.
+        let plain = auth(
+            r#"{"sub":"user_1","iss":"https://clerk.example.com","azp":"http://localhost:3000","jti":"abc","v":2,
+               "o":{"id":"org_1","slg":"acme","rol":"admin","per":"read","fpm":"1"},"fea":"o:reports","pla":"o:pro"}"#,
+        );
+        let escaped = auth(
+            r#"{"sub":"user_1","iss":"https:\/\/clerk.example.com","azp":"http:\/\/localhost:3000","jti":"a\u0062c",
+               "v":2,"o":{"id":"org\u005f1","slg":"ac\u006de","rol":"adm\u0069n","per":"re\u0061d","fpm":"1"},
+               "fea":"o:rep\u006frts","pla":"o:pr\u006f"}"#,
+        );
+        for a in [&plain, &escaped] {
+            assert_eq!(a.issuer(), Some("https://clerk.example.com"));
+            assert_eq!(a.authorized_party(), Some("http://localhost:3000"));
+            assert_eq!(a.token_id(), Some("abc"));
+            assert_eq!(a.org_id().map(OrganizationId::as_str), Some("org_1"));
+            assert_eq!(a.org_slug(), Some("acme"));
+            assert_eq!(a.org_role(), Some("org:admin"));
+            assert_eq!(a.org_permissions(), ["org:reports:read"]);
+            assert_eq!(a.features(), ["o:reports"]);
+            assert_eq!(a.plans(), ["o:pro"]);
+        }
     }
 
     #[test]

@@ -1,7 +1,77 @@
 //! Session token claims, v1 and v2, deserialised once into typed structs.
 
+use std::borrow::Cow;
+
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize};
+
+/// A claim string borrowed from the payload text when it has no JSON escapes (no allocation), owned otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
+
+impl Str<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A claim string kept by the auth object: a range of the payload text it keeps anyway, or owned when the JSON
+/// had escapes. Saves one allocation per claim on the verification path.
+#[derive(Debug, Clone)]
+pub(crate) enum Text {
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Text {
+    /// `s` as a range of `base` when it points into it, else a copy.
+    pub(crate) fn new(s: Str<'_>, base: &str) -> Self {
+        if let Cow::Borrowed(b) = &s.0 {
+            let start = (b.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+            if let (Ok(a), Some(end)) = (u32::try_from(start), start.checked_add(b.len()))
+                && end <= base.len()
+                && let Ok(e) = u32::try_from(end)
+            {
+                return Self::Span(a, e);
+            }
+        }
+        Self::Owned(s.0.into_owned().into_boxed_str())
+    }
+
+    /// The text, given the same `base`.
+    pub(crate) fn get<'s>(&'s self, base: &'s str) -> &'s str {
+        match self {
+            Self::Span(a, e) => base.get(*a as usize..*e as usize).unwrap_or_default(),
+            Self::Owned(s) => s,
+        }
+    }
+}
 
 /// A JWT NumericDate, kept in milliseconds so fractional seconds compare exactly as the official SDKs compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -66,12 +136,17 @@ pub struct Actor {
 
 /// v2 organization claim `o`.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct OrgV2 {
-    pub(crate) id: Option<String>,
-    pub(crate) slg: Option<String>,
-    pub(crate) rol: Option<String>,
-    pub(crate) per: Option<String>,
-    pub(crate) fpm: Option<String>,
+pub(crate) struct OrgV2<'a> {
+    #[serde(borrow)]
+    pub(crate) id: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) slg: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) rol: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) per: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) fpm: Option<Str<'a>>,
 }
 
 /// A field that must not make the whole token invalid when malformed: it reads as absent and checks fail closed.
@@ -104,31 +179,43 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
 /// the informational ones marked
 /// [`Lenient`].
 #[derive(Debug, Deserialize)]
-pub(crate) struct RawClaims {
-    pub(crate) sub: Option<String>,
+pub(crate) struct RawClaims<'a> {
+    #[serde(borrow)]
+    pub(crate) sub: Option<Str<'a>>,
     pub(crate) exp: Option<NumericDate>,
     pub(crate) nbf: Option<NumericDate>,
     pub(crate) iat: Option<NumericDate>,
-    pub(crate) azp: Option<String>,
-    pub(crate) iss: Option<String>,
+    #[serde(borrow)]
+    pub(crate) azp: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) iss: Option<Str<'a>>,
     pub(crate) aud: Option<Audience>,
-    pub(crate) sid: Option<String>,
-    pub(crate) jti: Option<String>,
-    pub(crate) sts: Option<String>,
+    #[serde(borrow)]
+    pub(crate) sid: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) jti: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) sts: Option<Str<'a>>,
     pub(crate) act: Option<Actor>,
     #[serde(default)]
     pub(crate) fva: Lenient<[i64; 2]>,
     pub(crate) v: Option<u32>,
     // v1
-    pub(crate) org_id: Option<String>,
-    pub(crate) org_slug: Option<String>,
-    pub(crate) org_role: Option<String>,
+    #[serde(borrow)]
+    pub(crate) org_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) org_slug: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) org_role: Option<Str<'a>>,
     #[serde(default)]
     pub(crate) org_permissions: Lenient<Vec<String>>,
     // v2
-    pub(crate) o: Option<OrgV2>,
-    pub(crate) fea: Option<String>,
-    pub(crate) pla: Option<String>,
+    #[serde(borrow)]
+    pub(crate) o: Option<OrgV2<'a>>,
+    #[serde(borrow)]
+    pub(crate) fea: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub(crate) pla: Option<Str<'a>>,
 }
 
 /// Splits a comma list into trimmed, non-empty items.
@@ -212,13 +299,13 @@ mod tests {
 
     #[test]
     fn lenient_fields_do_not_fail_the_claims() {
-        let c: RawClaims = serde_json::from_str(r#"{"sub":"user_1","fva":"bad","org_permissions":7}"#).unwrap();
+        let c: RawClaims<'_> = serde_json::from_str(r#"{"sub":"user_1","fva":"bad","org_permissions":7}"#).unwrap();
         assert!(c.fva.0.is_none());
         assert!(c.org_permissions.0.is_none());
-        let c: RawClaims = serde_json::from_str(r#"{"sub":"user_1","fva":[3,-1]}"#).unwrap();
+        let c: RawClaims<'_> = serde_json::from_str(r#"{"sub":"user_1","fva":[3,-1]}"#).unwrap();
         assert_eq!(c.fva.0, Some([3, -1]));
-        assert!(serde_json::from_str::<RawClaims>(r#"{"sub":1}"#).is_err());
-        assert!(serde_json::from_str::<RawClaims>(r#"{"exp":"1"}"#).is_err());
-        assert!(serde_json::from_str::<RawClaims>(r#"{"sub":"a","sub":"b"}"#).is_err());
+        assert!(serde_json::from_str::<RawClaims<'_>>(r#"{"sub":1}"#).is_err());
+        assert!(serde_json::from_str::<RawClaims<'_>>(r#"{"exp":"1"}"#).is_err());
+        assert!(serde_json::from_str::<RawClaims<'_>>(r#"{"sub":"a","sub":"b"}"#).is_err());
     }
 }

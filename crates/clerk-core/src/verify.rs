@@ -8,10 +8,9 @@ use std::time::Duration;
 use http::HeaderMap;
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
-use crate::auth::{SessionAuth, SessionStatus};
-use crate::claims::{Audience, Lenient, NumericDate, RawClaims};
+use crate::auth::{AuthParts, SessionAuth, SessionStatus};
+use crate::claims::{Audience, Lenient, NumericDate, RawClaims, Str};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{BuildError, Reason, VerifyError};
 use crate::jwk::{Algorithm, KeySet};
@@ -222,21 +221,25 @@ struct MachineClaims {
     aud: Lenient<Audience>,
 }
 
+/// The key store must load keys before this token can be checked (its `kid`).
+struct NeedKeys(Option<String>);
+
 /// The parts of a compact JWS that survived steps 1 and 2.
-struct Decoded<'t, C> {
+struct Decoded<'t, 'p, C> {
     header_kid: Option<String>,
     alg: Algorithm,
     typ: Typ,
     cat: Cat,
     signing_input: &'t [u8],
-    payload: Vec<u8>,
+    /// The payload text (kept by the caller, so that the claims can borrow their strings from it).
+    payload: &'p str,
     /// The claims, parsed once; `None` when the payload is a JSON object whose claims have the wrong types
     /// (reported as `token-verification-failed` only after the signature check, as Clerk orders it).
     claims: Option<C>,
     signature: Vec<u8>,
 }
 
-impl<C> Decoded<'_, C> {
+impl<C> Decoded<'_, '_, C> {
     /// Step 4: the key's algorithm and the signature, over the exact token text.
     #[inline]
     fn check_signature(&self, key: &crate::jwk::VerifyingKey) -> Result<(), VerifyError> {
@@ -294,38 +297,80 @@ impl Verifier {
     /// # Errors
     /// A [`VerifyError`] whose [`reason()`](VerifyError::reason) is Clerk's reason code.
     pub async fn verify(&self, token: &str) -> Result<SessionAuth, VerifyError> {
+        // Everything but loading keys is synchronous, so the future holds almost nothing across its only await
+        // (a small future is cheap to move and box: the middlewares box one per request).
+        match self.verify_now(token, None) {
+            Ok(done) => done,
+            Err(NeedKeys(kid)) => {
+                // Rare (first use, unknown kid): the key store's future is boxed to keep this one small.
+                let found = Box::pin(self.inner.keys.resolve(kid.as_deref())).await?;
+                match self.verify_now(token, Some(found)) {
+                    Ok(done) => done,
+                    Err(NeedKeys(_)) => Err(VerifyError::new(Reason::JwkKidMismatch)),
+                }
+            }
+        }
+    }
+
+    /// [`verify`](Self::verify) up to the key: `Err(NeedKeys)` when the key store has no usable key for the token's
+    /// `kid` without loading keys; `key` is the key the store then resolved.
+    fn verify_now(
+        &self,
+        token: &str,
+        key: Option<(Arc<crate::jwk::VerifyingKey>, u64)>,
+    ) -> Result<Result<SessionAuth, VerifyError>, NeedKeys> {
         let inner = &*self.inner;
         if token.len() > inner.options.max_token_bytes {
-            return Err(invalid("token exceeds the size bound"));
+            return Ok(Err(invalid("token exceeds the size bound")));
         }
-        if let Some(hit) = self.cache_lookup(token) {
-            return hit;
+        if key.is_none()
+            && let Some(hit) = self.cache_lookup(token)
+        {
+            return Ok(hit);
         }
-        let decoded = decode::<RawClaims>(token, &inner.options, Expect::Session)?;
+        let mut payload = String::new();
+        let decoded = match decode::<RawClaims<'_>>(token, &inner.options, Expect::Session, &mut payload) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
         // An M2M JWT minted with a plain header is told apart by its machine subject (as the header checks, before
         // any key or RSA work).
         let machine_subject = match &decoded.claims {
-            Some(c) => c.sub.as_deref().is_some_and(|s| s.starts_with(MACHINE_SUBJECT_PREFIX)),
-            None => json_has_machine_subject(&decoded.payload),
+            Some(c) => c.sub.as_ref().is_some_and(|s| s.as_str().starts_with(MACHINE_SUBJECT_PREFIX)),
+            None => json_has_machine_subject(decoded.payload.as_bytes()),
         };
         if machine_subject {
-            return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "M2M token (machine subject)"));
+            return Ok(Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "M2M token (machine subject)")));
         }
-        let (key, generation) = match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
+        let (key, generation) = match key {
             Some(found) => found,
-            None => inner.keys.resolve(decoded.header_kid.as_deref()).await?,
+            None => match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
+                Some(found) => found,
+                None => return Err(NeedKeys(decoded.header_kid)),
+            },
         };
-        decoded.check_signature(&key)?;
+        Ok(self.finish(decoded, &key).map(|(parts, exp_ms)| {
+            // One shared copy of the token text for the auth object and the cache key.
+            let shared: Arc<str> = Arc::from(token);
+            let auth = SessionAuth::assemble(parts, payload.into_boxed_str(), Arc::clone(&shared), exp_ms);
+            if let Some(cache) = &inner.cache {
+                cache.insert(shared, CachedAuth { auth: auth.clone(), generation });
+            }
+            auth
+        }))
+    }
+
+    /// Steps 4 on: signature, then claims.
+    fn finish(
+        &self,
+        decoded: Decoded<'_, '_, RawClaims<'_>>,
+        key: &crate::jwk::VerifyingKey,
+    ) -> Result<(AuthParts, i64), VerifyError> {
+        decoded.check_signature(key)?;
         let claims = decoded
             .claims
             .ok_or(VerifyError::with_detail(Reason::TokenVerificationFailed, "a claim has the wrong type"))?;
-        // One shared copy of the token text for the auth object and the cache key.
-        let shared: Arc<str> = Arc::from(token);
-        let auth = self.check_claims(Arc::clone(&shared), claims, decoded.payload)?;
-        if let Some(cache) = &inner.cache {
-            cache.insert(shared, CachedAuth { auth: auth.clone(), generation });
-        }
-        Ok(auth)
+        self.check_claims(claims, decoded.payload)
     }
 
     /// Finds the token in a request (header, then cookie) and verifies it. `Ok(None)`: no credentials at all.
@@ -365,11 +410,12 @@ impl Verifier {
         if token.len() > inner.options.max_token_bytes {
             return Err(invalid("token exceeds the size bound"));
         }
-        let decoded = decode::<MachineClaims>(token, &inner.options, Expect::Machine)?;
+        let mut payload = String::new();
+        let decoded = decode::<MachineClaims>(token, &inner.options, Expect::Machine, &mut payload)?;
         // Claims of the wrong type do not hide the kind (they fail the token after the signature check).
         let machine_subject = match &decoded.claims {
             Some(c) => c.sub.as_deref().is_some_and(|s| s.starts_with(MACHINE_SUBJECT_PREFIX)),
-            None => json_has_machine_subject(&decoded.payload),
+            None => json_has_machine_subject(decoded.payload.as_bytes()),
         };
         let kind = if machine_subject {
             if decoded.typ == Typ::AccessToken {
@@ -406,7 +452,7 @@ impl Verifier {
         check_times(exp.0, claims.nbf.map(|d| d.0), claims.iat.map(|d| d.0), now, o.skew_ms)?;
         check_audience(&o.audience, claims.aud.0.as_ref())?;
         let payload: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&decoded.payload).map_err(|_| invalid("payload is not a JSON object"))?;
+            serde_json::from_str(decoded.payload).map_err(|_| invalid("payload is not a JSON object"))?;
         Ok(MachineAuth::from_jwt(kind, payload, sub, exp.0))
     }
 
@@ -438,12 +484,8 @@ impl Verifier {
         Some(Ok(hit.auth))
     }
 
-    fn check_claims(
-        &self,
-        token: Arc<str>,
-        mut claims: RawClaims,
-        payload: Vec<u8>,
-    ) -> Result<SessionAuth, VerifyError> {
+    /// Steps 5 on: the claims, checked; what the auth object takes from them, and `exp` (ms).
+    fn check_claims(&self, mut claims: RawClaims<'_>, payload: &str) -> Result<(AuthParts, i64), VerifyError> {
         let o = &self.inner.options;
         let Some(sub) = claims.sub.take() else {
             return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "`sub` is required"));
@@ -454,20 +496,21 @@ impl Verifier {
         let now = i64::try_from(self.inner.clock.now_millis()).unwrap_or(i64::MAX);
         check_times(exp.0, claims.nbf.map(|d| d.0), claims.iat.map(|d| d.0), now, o.skew_ms)?;
         if !o.authorized_parties.is_empty() {
-            match claims.azp.as_deref() {
+            match claims.azp.as_ref().map(Str::as_str) {
                 Some(azp) if o.authorized_parties.iter().any(|p| p == azp) => {}
                 _ => return Err(VerifyError::new(Reason::TokenInvalidAuthorizedParties)),
             }
         }
         check_audience(&o.audience, claims.aud.as_ref())?;
-        if !o.issuers.is_empty() && !claims.iss.as_deref().is_some_and(|iss| o.issuers.iter().any(|x| x == iss)) {
+        if !o.issuers.is_empty() && !claims.iss.as_ref().is_some_and(|iss| o.issuers.iter().any(|x| x == iss.as_str()))
+        {
             return Err(VerifyError::new(Reason::TokenInvalidIssuer));
         }
-        let auth = SessionAuth::from_claims(claims, payload.into_boxed_slice(), token, sub, exp.0);
-        if o.pending == PendingSessions::Reject && *auth.session_status() == SessionStatus::Pending {
+        let parts = AuthParts::new(claims, payload, sub);
+        if o.pending == PendingSessions::Reject && parts.status == SessionStatus::Pending {
             return Err(VerifyError::new(Reason::SessionTokenPending));
         }
-        Ok(auth)
+        Ok((parts, exp.0))
     }
 
     /// Fetches the key set now (no-op for static keys).
@@ -569,7 +612,12 @@ fn check_times(
 /// payload work, which keeps hostile input cheap. A token with both a refused header and a broken payload is
 /// therefore reported as `token-invalid-algorithm` (or the header's reason) rather than `token-invalid`; see
 /// `docs/decisions/0004-reason-codes.md`.
-fn decode<'t, C: DeserializeOwned>(token: &'t str, o: &Options, expect: Expect) -> Result<Decoded<'t, C>, VerifyError> {
+fn decode<'t, 'p, C: Deserialize<'p>>(
+    token: &'t str,
+    o: &Options,
+    expect: Expect,
+    slot: &'p mut String,
+) -> Result<Decoded<'t, 'p, C>, VerifyError> {
     let bytes = token.as_bytes();
     let mut dots = memchr::memchr_iter(b'.', bytes);
     let (Some(d1), Some(d2), None) = (dots.next(), dots.next(), dots.next()) else {
@@ -642,11 +690,15 @@ fn decode<'t, C: DeserializeOwned>(token: &'t str, o: &Options, expect: Expect) 
     if !is_json_object(&payload) {
         return Err(invalid("payload is not a JSON object"));
     }
+    // JSON is UTF-8: checked once here, so the parser need not check each string, and claim strings can borrow
+    // from the text.
+    *slot = String::from_utf8(payload).map_err(|_| invalid("payload is not a JSON object"))?;
+    let payload: &'p str = slot.as_str();
     // One parse into the typed claims. Only when it fails, tell malformed JSON (token-invalid, now) from claims of
     // the wrong type (token-verification-failed, after the signature).
-    let claims = match serde_json::from_slice::<C>(&payload) {
+    let claims = match serde_json::from_str::<C>(payload) {
         Ok(c) => Some(c),
-        Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_ok() => None,
+        Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(payload).is_ok() => None,
         Err(_) => return Err(invalid("payload is not a JSON object")),
     };
     Ok(Decoded { header_kid, alg, typ, cat, signing_input: &bytes[..d2], payload, claims, signature })

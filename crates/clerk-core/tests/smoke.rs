@@ -108,3 +108,14 @@ async fn verifies_emulator_minted_tokens_from_every_key_source() {
     assert_eq!(wrong_key.verify(&token).await.unwrap_err().reason(), Reason::SecretKeyInvalid);
     assert_eq!(statuses(&clerk, BACKEND_JWKS), [200, 401]);
 }
+
+/// The middlewares box one `verify` future per request: it holds almost nothing across its only await (key
+/// loading, itself boxed), so it stays small. A regression here (a decode buffer or the claims held across the
+/// await) makes every request move kilobytes.
+#[test]
+fn the_verify_future_is_small() {
+    let k = key_a();
+    let v = Verifier::builder().jwks_json(k.jwks()).unwrap().build().unwrap();
+    let size = std::mem::size_of_val(&v.verify("a.b.c"));
+    assert!(size <= 256, "Verifier::verify's future is {size} bytes");
+}
