@@ -371,7 +371,9 @@ impl Authenticator {
             if !accepts.contains(kind) {
                 return Err(mismatch(kind));
             }
-            let machine = self.verify_opaque(token, kind).await?;
+            // Boxed, here and below: these futures (an HTTP call) are large, and the middlewares box one
+            // `authenticate` future per request; keeping them out of it keeps the session path's future small.
+            let machine = Box::pin(self.verify_opaque(token, kind)).await?;
             return Ok(Some(Authenticated { principal: Principal::Machine(machine), origin, user: None }));
         }
         // Session tokens: the session verifier refuses machine JWTs itself (`token-type-mismatch`, before any key or
@@ -381,7 +383,7 @@ impl Authenticator {
                 Ok(auth) => {
                     let user = match self.inner.fetch_user {
                         FetchUser::Never => None,
-                        FetchUser::Always => Some(self.user(auth.user_id().as_str()).await?),
+                        FetchUser::Always => Some(Box::pin(self.user(auth.user_id().as_str())).await?),
                     };
                     return Ok(Some(Authenticated { principal: Principal::Session(auth), origin, user }));
                 }
@@ -397,7 +399,7 @@ impl Authenticator {
         if !kind.is_machine() || !accepts.contains(kind) {
             return Err(mismatch(kind));
         }
-        match self.inner.verifier.verify_machine_jwt(token).await {
+        match Box::pin(self.inner.verifier.verify_machine_jwt(token)).await {
             Ok(machine) if accepts.contains(machine.token_type()) => {
                 Ok(Some(Authenticated { principal: Principal::Machine(machine), origin, user: None }))
             }

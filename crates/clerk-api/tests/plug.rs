@@ -111,3 +111,14 @@ async fn builder_refuses_unsafe_configs() {
     assert!(Authenticator::builder().client(client(&clerk)).user_cache(10, Duration::from_secs(3600)).build().is_err());
     Authenticator::builder().verifier(v).build().unwrap();
 }
+
+/// The middlewares box one `authenticate` future per request: the HTTP paths (user fetch, opaque machine tokens)
+/// are boxed inside it, so it stays small.
+#[tokio::test]
+async fn the_authenticate_future_is_small() {
+    let clerk = Emulator::start().await.unwrap();
+    let auth = Authenticator::builder().client(client(&clerk)).fetch_user(FetchUser::Always).build().unwrap();
+    let h = headers("a.b.c");
+    let size = std::mem::size_of_val(&auth.authenticate(&h));
+    assert!(size <= 512, "Authenticator::authenticate's future is {size} bytes");
+}
