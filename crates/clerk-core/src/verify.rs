@@ -92,7 +92,53 @@ struct CachedAuth {
     generation: u64,
 }
 
-type TokenCache = quick_cache::sync::Cache<Arc<str>, CachedAuth>;
+type TokenCache = quick_cache::sync::Cache<TokenKey, CachedAuth>;
+
+/// How many bytes at the end of a token feed its cache hash: the end of the signature, different for every token a
+/// key signs. Keys are still compared in full, so this only spreads the entries, and only verified tokens are ever
+/// inserted, so forged tokens sharing a suffix cannot crowd a bucket. Hashing ~100 bytes instead of the ~1 KB token
+/// once per verification (not once for the lookup and again for the insert) matters on the cold path.
+const HASHED_SUFFIX: usize = 96;
+
+/// A verified-token cache key: the whole token, with its hash computed once.
+#[derive(Clone)]
+struct TokenKey {
+    hash: u64,
+    token: Arc<str>,
+}
+
+impl std::hash::Hash for TokenKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialEq for TokenKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.token == other.token
+    }
+}
+
+impl Eq for TokenKey {}
+
+/// A lookup key: a token being verified and its hash.
+#[derive(Clone, Copy)]
+struct TokenRef<'a> {
+    hash: u64,
+    token: &'a str,
+}
+
+impl std::hash::Hash for TokenRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl quick_cache::Equivalent<TokenKey> for TokenRef<'_> {
+    fn equivalent(&self, key: &TokenKey) -> bool {
+        self.hash == key.hash && *key.token == *self.token
+    }
+}
 
 /// Why a request could not be authenticated.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +179,8 @@ struct Inner {
     options: Options,
     clock: Arc<dyn Clock>,
     cache: Option<TokenCache>,
+    /// The per-verifier seed of the cache keys' hash.
+    cache_seed: foldhash::fast::RandomState,
     extractor: TokenExtractor,
 }
 
@@ -323,8 +371,10 @@ impl Verifier {
         if token.len() > inner.options.max_token_bytes {
             return Ok(Err(invalid("token exceeds the size bound")));
         }
+        let cache_key = inner.cache.as_ref().map(|_| TokenRef { hash: self.token_hash(token), token });
         if key.is_none()
-            && let Some(hit) = self.cache_lookup(token)
+            && let Some(k) = cache_key
+            && let Some(hit) = self.cache_lookup(k)
         {
             return Ok(hit);
         }
@@ -353,8 +403,8 @@ impl Verifier {
             // One shared copy of the token text for the auth object and the cache key.
             let shared: Arc<str> = Arc::from(token);
             let auth = SessionAuth::assemble(parts, payload.into_boxed_str(), Arc::clone(&shared), exp_ms);
-            if let Some(cache) = &inner.cache {
-                cache.insert(shared, CachedAuth { auth: auth.clone(), generation });
+            if let (Some(cache), Some(k)) = (&inner.cache, cache_key) {
+                cache.insert(TokenKey { hash: k.hash, token: shared }, CachedAuth { auth: auth.clone(), generation });
             }
             auth
         }))
@@ -462,22 +512,33 @@ impl Verifier {
         &self.inner.extractor
     }
 
+    /// The cache hash of a token (its last [`HASHED_SUFFIX`] bytes and its length, seeded per verifier).
     #[inline]
-    fn cache_lookup(&self, token: &str) -> Option<Result<SessionAuth, VerifyError>> {
+    fn token_hash(&self, token: &str) -> u64 {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let bytes = token.as_bytes();
+        let mut h = self.inner.cache_seed.build_hasher();
+        h.write(&bytes[bytes.len().saturating_sub(HASHED_SUFFIX)..]);
+        h.write_usize(bytes.len());
+        h.finish()
+    }
+
+    #[inline]
+    fn cache_lookup(&self, key: TokenRef<'_>) -> Option<Result<SessionAuth, VerifyError>> {
         let cache = self.inner.cache.as_ref()?;
-        let hit = cache.get(token)?;
+        let hit = cache.get(&key)?;
         let now_ms = self.inner.clock.now_millis();
         // A hit answers as a full verification would: only while its key set is current and still usable (not
         // past the stale limit).
         if Some(hit.generation) != self.inner.keys.usable_generation(now_ms) {
-            cache.remove(token);
+            cache.remove(&key);
             return None;
         }
         let i = &hit.auth.0;
         let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
         if let Err(e) = check_times(i.expires_at_ms, i.not_before_ms, i.issued_at_ms, now, self.inner.options.skew_ms) {
             if e.reason() == Reason::TokenExpired {
-                cache.remove(token);
+                cache.remove(&key);
             }
             return Some(Err(e));
         }
@@ -1060,7 +1121,16 @@ impl VerifierBuilder {
             extractor = extractor.with_publishable_key(pk);
         }
         let cache = (self.token_cache.capacity > 0).then(|| TokenCache::new(self.token_cache.capacity));
-        Ok(Verifier { inner: Arc::new(Inner { keys: Arc::new(keys), options, clock: self.clock, cache, extractor }) })
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                keys: Arc::new(keys),
+                options,
+                clock: self.clock,
+                cache,
+                cache_seed: foldhash::fast::RandomState::default(),
+                extractor,
+            }),
+        })
     }
 }
 

@@ -368,6 +368,16 @@ async fn keyed_on_the_whole_token_a_tampered_signature_fails_after_the_original_
     assert!(v.verify(&t[..t.len() - 1]).await.is_err());
     assert!(v.verify(&format!("{t}A")).await.is_err());
     assert_eq!(v.cached_tokens(), 1);
+
+    // Same length and same signature (the cache hashes the token's end): a changed header or payload character must
+    // still miss (keys are compared in full) and fail the signature.
+    for at in [3, t.find('.').unwrap() + 5] {
+        let mut near = t.clone().into_bytes();
+        near[at] = if near[at] == b'A' { b'B' } else { b'A' };
+        let near = String::from_utf8(near).unwrap();
+        v.verify(&near).await.expect_err("a token differing before its signature verified");
+    }
+    assert_eq!(v.cached_tokens(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
