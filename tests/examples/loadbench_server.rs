@@ -319,7 +319,7 @@ fn start_actix(auth: Authenticator, session: SessionAuth, workers: usize) -> Res
             let clerk = clerk_actix::ClerkMiddleware::new(auth);
             let clerk_server = HttpServer::new(move || {
                 let clerk = clerk.clone();
-                App::new().configure(move |cfg| actix_example::app(cfg, clerk))
+                App::new().configure(move |cfg| actix_example::app(cfg, clerk, None))
             })
             .workers(workers)
             .disable_signals()
@@ -391,7 +391,7 @@ async fn main() -> Result<(), BoxError> {
     let (axum_plain, axum_clerk) = (bind().await?, bind().await?);
     let ports_axum = (axum_plain.local_addr()?.port(), axum_clerk.local_addr()?.port());
     tokio::spawn(serve_axum_plain(axum_plain, Arc::new(session.clone())));
-    let app = axum_example::app(clerk_axum::ClerkLayer::new(axum_auth));
+    let app = axum_example::app(clerk_axum::ClerkLayer::new(axum_auth), None);
     tokio::spawn(async move { axum::serve(axum_clerk, app).await.expect("axum_clerk") });
     let ports_actix = start_actix(actix_auth, session, cores)?;
 

@@ -10,6 +10,12 @@
 //! - `fetch_user_and_user_cache`: what the app asks the Backend API for (`FetchUser::Never`/`Always`, the cache).
 //! - `outages_are_503`: keys or user unavailable → `503` + `Retry-After`, never `401`.
 //! - `concurrent_500`: 500 requests mixing valid and invalid credentials, 64 in flight, every answer checked.
+//! - `machine_tokens`: API keys, M2M tokens and OAuth access tokens (opaque and JWT) on `/machine` (200 with their
+//!   JSON) and refused everywhere a session is expected; session tokens refused on `/machine`; revocation takes
+//!   effect on the next request.
+//! - `webhooks`: the emulator's own `user.created` webhook reaches `POST /webhooks/clerk` and is answered
+//!   `{"id": <svix-id>, "type": "user.created"}`; forged, altered, stale, future, incomplete and non-event requests are
+//!   `400` with a fixed body, an oversized one `413`; without a signing secret the route is not mounted.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 #[allow(dead_code, unreachable_pub)]
@@ -28,7 +34,10 @@ use bytes::Bytes;
 use clerk_api::plug::{Authenticator, FetchUser};
 use clerk_api::{Client, RetryConfig};
 use clerk_core::{HttpTransport as _, HyperTransport};
-use clerk_testing::{Emulator, Fault};
+use clerk_testing::{
+    Emulator, Fault, MachineTokenFormat, RawWebhook, WebhookDeliveryConfig, WebhookDeliveryState, sign_webhook,
+};
+use clerk_webhooks::Webhook;
 use http::header::{self, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
@@ -68,13 +77,19 @@ enum Framework {
 }
 
 impl Framework {
-    /// Starts the framework's example app (`examples/axum.rs` / `examples/actix.rs`, unchanged) around `auth`.
+    /// Starts the framework's example app (`examples/axum.rs` / `examples/actix.rs`, unchanged) around `auth`, without
+    /// webhooks (`CLERK_WEBHOOK_SIGNING_SECRET` unset).
     async fn serve(self, auth: Authenticator) -> Server {
+        self.serve_with(auth, None).await
+    }
+
+    /// Starts the framework's example app around `auth`, with `POST /webhooks/clerk` verified by `webhook` when given.
+    async fn serve_with(self, auth: Authenticator, webhook: Option<Webhook>) -> Server {
         match self {
             Self::Axum => {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
-                let app = axum_example::app(clerk_axum::ClerkLayer::new(auth));
+                let app = axum_example::app(clerk_axum::ClerkLayer::new(auth), webhook);
                 let task = tokio::spawn(axum::serve(listener, app).into_future());
                 Server::new(addr, Stop::Axum(task))
             }
@@ -87,8 +102,8 @@ impl Framework {
                         actix_web::rt::System::new().block_on(async move {
                             let clerk = clerk_actix::ClerkMiddleware::new(auth);
                             let server = actix_web::HttpServer::new(move || {
-                                let clerk = clerk.clone();
-                                actix_web::App::new().configure(move |cfg| actix_example::app(cfg, clerk))
+                                let (clerk, webhook) = (clerk.clone(), webhook.clone());
+                                actix_web::App::new().configure(move |cfg| actix_example::app(cfg, clerk, webhook))
                             })
                             .workers(2)
                             .disable_signals()
@@ -128,6 +143,10 @@ impl Server {
 
     async fn get(&self, path: &str, headers: &[(HeaderName, HeaderValue)]) -> Resp {
         self.client.get(path, headers).await
+    }
+
+    async fn post(&self, path: &str, headers: &[(HeaderName, HeaderValue)], body: Bytes) -> Resp {
+        self.client.send(http::Method::POST, path, headers, body).await
     }
 
     /// Stops the server and waits until it has stopped.
@@ -180,11 +199,15 @@ impl Resp {
 
 impl HttpClient {
     async fn get(&self, path: &str, headers: &[(HeaderName, HeaderValue)]) -> Resp {
-        let mut req = http::Request::get(format!("{}{path}", self.base));
+        self.send(http::Method::GET, path, headers, Bytes::new()).await
+    }
+
+    async fn send(&self, method: http::Method, path: &str, headers: &[(HeaderName, HeaderValue)], body: Bytes) -> Resp {
+        let mut req = http::Request::builder().method(method).uri(format!("{}{path}", self.base));
         for (name, value) in headers {
             req = req.header(name, value);
         }
-        let resp = self.http.send(req.body(Bytes::new()).unwrap()).await.unwrap();
+        let resp = self.http.send(req.body(body).unwrap()).await.unwrap();
         Resp {
             status: resp.status().as_u16(),
             headers: resp.headers().clone(),
@@ -905,6 +928,315 @@ async fn concurrent_500(framework: Framework) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Machine tokens: `/machine` takes them, every session route refuses them, and the reverse.
+// ---------------------------------------------------------------------------------------------------------------
+
+/// `200` with the JSON `/machine` answers.
+fn machine_ok(token_type: &str, id: &str, subject: &str, scopes: &[&str]) -> Expect {
+    ok(Body::Json(json!({ "token_type": token_type, "id": id, "subject": subject, "scopes": scopes })))
+}
+
+#[allow(clippy::too_many_lines)]
+async fn machine_tokens(framework: Framework) {
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("machine@example.com").unwrap();
+    let session = valid_token(&clerk, &uid);
+    let admin = clerk.session_token(&uid).unwrap().organization("org_1", "acme", "admin", &[]).mint();
+    let (worker, _) = clerk.create_machine("worker").unwrap();
+    let (target, _) = clerk.create_machine("target").unwrap();
+    let (ak_id, ak) = clerk.create_api_key(&uid, &["read:invoices", "write:invoices"]).unwrap();
+    let (mt_id, mt) = clerk.m2m_token(&worker, &[&target], MachineTokenFormat::Opaque).unwrap();
+    let (mt_jwt_id, mt_jwt) = clerk.m2m_token(&worker, &[&target], MachineTokenFormat::Jwt).unwrap();
+    let (oat_id, oat) = clerk.oauth_access_token(&uid, &["email", "profile"], MachineTokenFormat::Opaque).unwrap();
+    let (oat_jwt_id, oat_jwt) = clerk.oauth_access_token(&uid, &["email"], MachineTokenFormat::Jwt).unwrap();
+    let forged_oauth_jwt = {
+        let (header, rest) = oat_jwt.split_once('.').unwrap();
+        let (payload, _) = rest.split_once('.').unwrap();
+        // The right header and claims under another token's signature.
+        format!("{header}.{payload}.{}", mt_jwt.rsplit_once('.').unwrap().1)
+    };
+    let server = framework.serve(authenticator(&clerk, Config::default())).await;
+
+    let machines: [(&str, &String); 5] =
+        [("API key", &ak), ("M2M opaque", &mt), ("M2M JWT", &mt_jwt), ("OAuth opaque", &oat), ("OAuth JWT", &oat_jwt)];
+    let mut rows: Vec<(String, &str, Headers, Expect)> = vec![
+        ("API key".into(), "/machine", vec![bearer(&ak)], {
+            machine_ok("api_key", &ak_id, &uid, &["read:invoices", "write:invoices"])
+        }),
+        ("M2M opaque".into(), "/machine", vec![bearer(&mt)], machine_ok("m2m_token", &mt_id, &worker, &[&target])),
+        ("M2M JWT".into(), "/machine", vec![bearer(&mt_jwt)], machine_ok("m2m_token", &mt_jwt_id, &worker, &[&target])),
+        ("OAuth opaque".into(), "/machine", vec![bearer(&oat)], {
+            machine_ok("oauth_token", &oat_id, &uid, &["email", "profile"])
+        }),
+        (
+            "OAuth JWT".into(),
+            "/machine",
+            vec![bearer(&oat_jwt)],
+            machine_ok("oauth_token", &oat_jwt_id, &uid, &["email"]),
+        ),
+        // Session credentials on the machine route.
+        ("session token on /machine".into(), "/machine", vec![bearer(&session)], invalid_token()),
+        ("org admin session token on /machine".into(), "/machine", vec![bearer(&admin)], invalid_token()),
+        // Machine tokens come from the header only; a machine route reads no cookie.
+        ("session cookie on /machine: no credentials".into(), "/machine", vec![session_cookie(&session)], signed_out()),
+        ("API key in the session cookie on /machine".into(), "/machine", vec![session_cookie(&ak)], signed_out()),
+        ("no token on /machine".into(), "/machine", vec![], signed_out()),
+        // Refused machine tokens.
+        ("unknown API key".into(), "/machine", vec![bearer("ak_0123456789abcdef0123456789abcdef")], invalid_token()),
+        ("unknown M2M token".into(), "/machine", vec![bearer("mt_0123456789abcdef0123456789abcdef")], invalid_token()),
+        (
+            "unknown OAuth token".into(),
+            "/machine",
+            vec![bearer("oat_0123456789abcdef0123456789abcdef")],
+            invalid_token(),
+        ),
+        ("OAuth JWT with a spliced signature".into(), "/machine", vec![bearer(&forged_oauth_jwt)], invalid_token()),
+        ("garbage on /machine".into(), "/machine", vec![bearer("not-a-token-0123456789")], invalid_token()),
+        // A machine token in the session cookie is a (bad) session token.
+        ("API key in the session cookie on /me".into(), "/me", vec![session_cookie(&ak)], invalid_token()),
+        ("session token on /me still works".into(), "/me", vec![bearer(&session)], me_ok(&uid)),
+    ];
+    // Every machine token, on every session route: refused as an invalid token (`token-type-mismatch`, not said).
+    for (name, token) in machines {
+        for path in ["/me", "/user", "/optional", "/org-admin"] {
+            rows.push((format!("{name} on {path}"), path, vec![bearer(token)], invalid_token()));
+        }
+    }
+    rows.push(("health ignores a machine token".into(), "/health", vec![bearer(&ak)], ok(Body::Text("ok"))));
+
+    let mut failures = Vec::new();
+    for (name, path, headers, expect) in &rows {
+        let resp = server.get(path, headers).await;
+        if let Err(e) = check(path, headers, &resp, expect) {
+            failures.push(format!("{framework:?} / {name} (GET {path}): {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), rows.len(), failures.join("\n"));
+
+    // Revocation: an opaque token verified a moment ago is refused on the very next request (no positive cache).
+    for (name, id, token) in [("API key", &ak_id, &ak), ("M2M opaque", &mt_id, &mt), ("OAuth opaque", &oat_id, &oat)] {
+        let headers = vec![bearer(token)];
+        assert_eq!(server.get("/machine", &headers).await.status, 200, "{framework:?}: {name} before revocation");
+        clerk.revoke_machine_token(id).unwrap();
+        let resp = server.get("/machine", &headers).await;
+        if let Err(e) = check("/machine", &headers, &resp, &invalid_token()) {
+            panic!("{framework:?}: revoked {name}: {e}");
+        }
+    }
+    // JWT forms are verified locally: they keep working (Clerk cannot revoke them either).
+    assert_eq!(server.get("/machine", &[bearer(&mt_jwt)]).await.status, 200, "{framework:?}: M2M JWT");
+
+    // The Backend API cannot verify opaque tokens: 503, never 401; JWT forms do not need it.
+    clerk.faults().inject("*", Fault::Status(500));
+    let (_, fresh) = clerk.create_api_key(&uid, &[]).unwrap();
+    let headers = vec![bearer(&fresh)];
+    let resp = server.get("/machine", &headers).await;
+    if let Err(e) = check("/machine", &headers, &resp, &unavailable()) {
+        panic!("{framework:?}: Backend API down, opaque token: {e}");
+    }
+    assert_eq!(server.get("/machine", &[bearer(&oat_jwt)]).await.status, 200, "{framework:?}: OAuth JWT, API down");
+    clerk.faults().clear();
+    server.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Webhooks: the emulator delivers to `POST /webhooks/clerk`; hand-made requests are refused without detail.
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The webhook endpoint's signing secret: the app is started with it before the endpoint (whose URL is the app's) can
+/// be registered with it.
+const WEBHOOK_SECRET: &str = "whsec_r/B2/UPu1uo+caMS9W8V/39n85WyzYDK";
+/// Another instance's secret.
+const OTHER_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// Webhook reason codes and header names: none may reach a client.
+const WEBHOOK_REASONS: &[&str] = &[
+    "missing-header",
+    "invalid-header",
+    "invalid-timestamp",
+    "timestamp-too-old",
+    "timestamp-too-new",
+    "no-matching-signature",
+    "body-too-large",
+    "invalid-payload",
+    "webhook-missing",
+    "svix-",
+    "signature",
+    "timestamp",
+];
+
+fn now_secs() -> i64 {
+    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap()
+}
+
+fn header(name: &'static str, value: &str) -> (HeaderName, HeaderValue) {
+    (HeaderName::from_static(name), HeaderValue::from_str(value).unwrap())
+}
+
+/// The three headers Clerk sends, signed with `secret` over `body`.
+fn svix(secret: &str, id: &str, ts: i64, body: &[u8]) -> Headers {
+    vec![
+        header("svix-id", id),
+        header("svix-timestamp", &ts.to_string()),
+        header("svix-signature", &sign_webhook(secret, id, ts, body).unwrap()),
+        (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+    ]
+}
+
+/// Checks a webhook answer: the status, the exact body when given, no challenge, and no reason or header name in
+/// the body or the headers.
+fn check_webhook(resp: &Resp, status: u16, body: Option<&Value>) -> Result<(), String> {
+    let mut errors = String::new();
+    if resp.status != status {
+        let _ = write!(errors, "status {} (expected {status}); ", resp.status);
+    }
+    match body {
+        Some(want) if serde_json::from_str::<Value>(&resp.body).ok().as_ref() != Some(want) => {
+            let _ = write!(errors, "body {:?} (expected {want}); ", resp.body);
+        }
+        None if status == 400 && resp.body != "Bad Request" => {
+            let _ = write!(errors, "body {:?} (expected \"Bad Request\"); ", resp.body);
+        }
+        _ => {}
+    }
+    if resp.headers.contains_key(header::WWW_AUTHENTICATE) {
+        let _ = write!(errors, "a WWW-Authenticate challenge on a webhook answer; ");
+    }
+    if status != 200 {
+        let mut exposed = vec![resp.body.to_ascii_lowercase()];
+        exposed.extend(resp.headers.iter().map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v.as_bytes()))));
+        for text in &exposed {
+            for reason in WEBHOOK_REASONS.iter().chain(REASONS) {
+                if text.contains(reason) {
+                    let _ = write!(errors, "the answer says {reason:?} ({text:?}); ");
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+#[allow(clippy::too_many_lines)]
+async fn webhooks(framework: Framework) {
+    // One attempt per message: the status recorded is the app's first answer.
+    let clerk =
+        Emulator::builder().webhook_delivery(WebhookDeliveryConfig::new().max_attempts(1)).start().await.unwrap();
+    let webhook = Webhook::new(WEBHOOK_SECRET).unwrap();
+    let limit = webhook.body_limit();
+    let server = framework.serve_with(authenticator(&clerk, Config::default()), Some(webhook)).await;
+    let url = format!("{}/webhooks/clerk", server.client.base);
+    let endpoint = clerk.add_webhook_endpoint_with_secret(url, WEBHOOK_SECRET).unwrap();
+
+    // The emulator's own event, delivered over HTTP and signed by the emulator (RustCrypto HMAC, not the SDK's).
+    let uid = clerk.create_user("hook@example.com").unwrap();
+    let delivery = clerk.wait_for_webhook("user.created", Duration::from_secs(20)).await.unwrap();
+    assert_eq!(
+        (delivery.state, delivery.last_status, delivery.attempts.len()),
+        (WebhookDeliveryState::Delivered, Some(200), 1),
+        "{framework:?}: the emulator's user.created delivery: {delivery:?}"
+    );
+    assert_eq!(delivery.payload()["data"]["id"], uid.as_str());
+    // The delivery log keeps statuses, not bodies: the answer is read by redelivering the same message (same
+    // svix-id, a fresh timestamp and signature: what a Svix retry looks like).
+    let event = Bytes::from(delivery.body.clone());
+    let resp = server
+        .post("/webhooks/clerk", &svix(WEBHOOK_SECRET, &delivery.msg_id, now_secs(), &event), event.clone())
+        .await;
+    let answer = json!({ "id": delivery.msg_id, "type": "user.created" });
+    if let Err(e) = check_webhook(&resp, 200, Some(&answer)) {
+        panic!("{framework:?}: redelivered user.created: {e}");
+    }
+
+    // Hand-made requests, over HTTP with this test's client (the exact answer is checked).
+    let now = now_secs();
+    let id = "msg_2ZwJvv1lPgf2Ef4bTjTqgmZ9Gyd";
+    let signed = |ts: i64| svix(WEBHOOK_SECRET, id, ts, &event);
+    let without = |name: &str| -> Headers { signed(now).into_iter().filter(|(n, _)| n.as_str() != name).collect() };
+    let standard: Headers = signed(now)
+        .into_iter()
+        .map(|(n, v)| match n.as_str().strip_prefix("svix-") {
+            Some(rest) => (HeaderName::from_bytes(format!("webhook-{rest}").as_bytes()).unwrap(), v),
+            None => (n, v),
+        })
+        .collect();
+    let with_token: Headers = signed(now).into_iter().chain([bearer(&valid_token(&clerk, &uid))]).collect();
+    let with_expired: Headers = signed(now)
+        .into_iter()
+        .chain([bearer(&clerk.session_token(&uid).unwrap().expired(Duration::from_secs(60)).mint())])
+        .collect();
+    let mut wrong_timestamp = signed(now);
+    wrong_timestamp[1] = header("svix-timestamp", &format!("{now}.5"));
+    let not_an_event = Bytes::from_static(b"[]");
+    let oversized = Bytes::from(vec![b' '; limit + 1]);
+    let ok_answer = json!({ "id": id, "type": "user.created" });
+    let rows: Vec<(&str, Headers, Bytes, u16)> = vec![
+        ("signed now", signed(now), event.clone(), 200),
+        ("signed 4 minutes ago (within the tolerance)", signed(now - 240), event.clone(), 200),
+        ("Standard Webhooks header names", standard, event.clone(), 200),
+        ("a session token is not needed, nor looked at", with_token, event.clone(), 200),
+        ("an expired session token is ignored", with_expired, event.clone(), 200),
+        ("signed with another secret", svix(OTHER_SECRET, id, now, &event), event.clone(), 400),
+        (
+            "body altered after signing",
+            signed(now),
+            Bytes::from(delivery.body.replacen("user.created", "user.deleted", 1)),
+            400,
+        ),
+        (
+            "signature of another message id",
+            svix(WEBHOOK_SECRET, "msg_other", now, &event)
+                .into_iter()
+                .map(|(n, v)| if n == "svix-id" { header("svix-id", id) } else { (n, v) })
+                .collect(),
+            event.clone(),
+            400,
+        ),
+        ("stale timestamp, correctly signed", signed(now - 600), event.clone(), 400),
+        ("timestamp 10 minutes ahead, correctly signed", signed(now + 600), event.clone(), 400),
+        ("timestamp not an integer", wrong_timestamp, event.clone(), 400),
+        ("no svix-signature", without("svix-signature"), event.clone(), 400),
+        ("no svix-id", without("svix-id"), event.clone(), 400),
+        ("no svix-timestamp", without("svix-timestamp"), event.clone(), 400),
+        ("no headers at all", vec![], event.clone(), 400),
+        ("verified, but not an event", svix(WEBHOOK_SECRET, id, now, &not_an_event), not_an_event.clone(), 400),
+        ("a body over the limit", svix(WEBHOOK_SECRET, id, now, &oversized), oversized, 413),
+    ];
+    let mut failures = Vec::new();
+    for (name, headers, body, status) in &rows {
+        let resp = server.post("/webhooks/clerk", headers, body.clone()).await;
+        if let Err(e) = check_webhook(&resp, *status, (*status == 200).then_some(&ok_answer)) {
+            failures.push(format!("{framework:?} / {name}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), rows.len(), failures.join("\n"));
+
+    // The same refusals as the emulator's sender sees them (recorded status).
+    let raw: Vec<(&str, RawWebhook, u16)> = vec![
+        ("correctly signed", RawWebhook::new(event.clone()), 200),
+        ("stale timestamp, correctly signed", RawWebhook::new(event.clone()).timestamp(now_secs() - 600), 400),
+        ("signed with another secret", RawWebhook::new(event.clone()).signed_with(OTHER_SECRET), 400),
+        ("no svix-signature", RawWebhook::new(event.clone()).without_header("svix-signature"), 400),
+        (
+            "a tampered signature",
+            RawWebhook::new(event.clone()).signature("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            400,
+        ),
+    ];
+    for (name, request, status) in raw {
+        let d = clerk.send_raw_webhook(endpoint.id(), request).await.unwrap();
+        assert_eq!(d.last_status, Some(status), "{framework:?}: send_raw_webhook {name}: {d:?}");
+    }
+
+    // Without a signing secret the route is not mounted.
+    let plain = framework.serve(authenticator(&clerk, Config::default())).await;
+    let resp = plain.post("/webhooks/clerk", &signed(now_secs()), event.clone()).await;
+    assert_eq!(resp.status, 404, "{framework:?}: no webhook route without a secret: {}", resp.body);
+
+    plain.shutdown().await;
+    server.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The same tests for each framework.
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -931,6 +1263,16 @@ macro_rules! contract_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn concurrent_500() {
                 super::concurrent_500($framework).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn machine_tokens() {
+                super::machine_tokens($framework).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn webhooks() {
+                super::webhooks($framework).await;
             }
         }
     )+};

@@ -115,7 +115,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let wrk_version = ensure_wrk()?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace root")?.to_path_buf();
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let out = target.join("loadbench");
+    // One directory per run: two runs at once (each with its own emulator and keys) must not share token files.
+    let out = target.join("loadbench").join(std::process::id().to_string());
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
 
     super::run(
@@ -222,6 +223,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     report(&opts, &ready, &results, &ReportContext { date, wrk_version, load_start, load_end });
+    let _ = std::fs::remove_dir_all(&out); // ~20 MB of tokens
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The actix-web example app, configured only by the environment:
 //! `CLERK_SECRET_KEY`, `CLERK_API_URL`, `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_AUTHORIZED_PARTIES`
-//! (comma-separated), `PORT` (default 3000). Binds 127.0.0.1.
+//! (comma-separated), `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`; unset: no webhook route), `PORT` (default 3000).
+//! Binds 127.0.0.1.
 //!
 //! | route | auth | answer |
 //! |---|---|---|
@@ -9,16 +10,36 @@
 //! | `GET /user` | required, user fetched | the Clerk user object as the Backend API returned it |
 //! | `GET /optional` | optional | `{"signed_in", "user_id"}` |
 //! | `GET /org-admin` | org role `org:admin` | `200`, else `403` |
+//! | `GET /machine` | a machine token: API key, M2M token or OAuth access token (opaque or JWT); a session token is `401` | `{"token_type", "id", "subject", "scopes"}` |
+//! | `POST /webhooks/clerk` | a Svix signature (no session); mounted when `CLERK_WEBHOOK_SIGNING_SECRET` is set | `{"id", "type"}`; bad signature or stale timestamp `400`, too large `413` |
+//!
+//! Machine tokens are refused on the session routes (`401`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use clerk_actix::{ClerkAuth, ClerkMiddleware, ClerkUser, OptionalClerkAuth, Require};
+use clerk_actix::{
+    ClerkAuth, ClerkMachine, ClerkMiddleware, ClerkUser, ClerkWebhook, OptionalClerkAuth, Require, TokenTypes, Webhook,
+};
 use serde_json::{Value, json};
 
-/// The app's routes, given its Clerk middleware (tests mount them against the emulator):
-/// `App::new().configure(|cfg| app(cfg, clerk))`.
-pub(crate) fn app(cfg: &mut web::ServiceConfig, clerk: ClerkMiddleware) {
-    cfg.route("/health", web::get().to(|| async { "ok" })).service(
+/// The app's routes, given its Clerk middleware and, when webhooks are configured, their verifier (tests mount them
+/// against the emulator): `App::new().configure(|cfg| app(cfg, clerk, webhook))`.
+pub(crate) fn app(cfg: &mut web::ServiceConfig, clerk: ClerkMiddleware, webhook: Option<Webhook>) {
+    cfg.route("/health", web::get().to(|| async { "ok" }));
+    // Outside the session middleware: Clerk's requests are authenticated by their signature.
+    if let Some(webhook) = webhook {
+        cfg.service(
+            web::resource("/webhooks/clerk").app_data(web::Data::new(webhook)).route(web::post().to(clerk_webhook)),
+        );
+    }
+    // Before the catch-all scope below, with its own middleware: machine tokens only (optional mode, as the session
+    // scope: the extractor decides, so an unmatched method is a 405 whatever the credentials).
+    cfg.service(
+        web::resource("/machine")
+            .wrap(clerk.clone().accepting(TokenTypes::MACHINE).optional())
+            .route(web::get().to(machine)),
+    );
+    cfg.service(
         web::scope("")
             .wrap(clerk.optional())
             .route("/me", web::get().to(me))
@@ -49,6 +70,19 @@ async fn optional(OptionalClerkAuth(auth): OptionalClerkAuth) -> web::Json<Value
     web::Json(json!({ "signed_in": auth.is_some(), "user_id": auth.as_ref().map(|a| a.user_id().to_string()) }))
 }
 
+async fn machine(machine: ClerkMachine) -> web::Json<Value> {
+    web::Json(json!({
+        "token_type": machine.token_type().as_str(),
+        "id": machine.id(),
+        "subject": machine.subject(),
+        "scopes": machine.scopes(),
+    }))
+}
+
+async fn clerk_webhook(ClerkWebhook(event): ClerkWebhook) -> web::Json<Value> {
+    web::Json(json!({ "id": event.id, "type": event.event_type }))
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let port: u16 = match std::env::var("PORT") {
@@ -56,10 +90,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Err(_) => 3000,
     };
     let clerk = ClerkMiddleware::from_env()?;
+    let webhook = match std::env::var("CLERK_WEBHOOK_SIGNING_SECRET") {
+        Ok(secret) if !secret.trim().is_empty() => {
+            Some(Webhook::new(secret.trim()).map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: {e}"))?)
+        }
+        _ => {
+            eprintln!("CLERK_WEBHOOK_SIGNING_SECRET is not set: POST /webhooks/clerk is not mounted");
+            None
+        }
+    };
     // actix-web stops gracefully on Ctrl-C (SIGINT) and SIGTERM by itself.
     let server = HttpServer::new(move || {
-        let clerk = clerk.clone();
-        App::new().configure(move |cfg| app(cfg, clerk))
+        let (clerk, webhook) = (clerk.clone(), webhook.clone());
+        App::new().configure(move |cfg| app(cfg, clerk, webhook))
     })
     .bind(("127.0.0.1", port))?;
     for addr in server.addrs() {

@@ -36,6 +36,11 @@ impl ClerkError {
         Self { kind: Kind::Unauthorized { token_present: false } }
     }
 
+    /// A `401` for a request whose token was present but refused.
+    pub(crate) const fn invalid_token() -> Self {
+        Self { kind: Kind::Unauthorized { token_present: true } }
+    }
+
     pub(crate) const fn from_failure(f: &Failure, unavailable: StatusCode) -> Self {
         match f {
             Failure::Unauthorized { token_present, .. } => {

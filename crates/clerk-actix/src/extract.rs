@@ -1,4 +1,4 @@
-//! Extractors: `ClerkAuth`, `OptionalClerkAuth`, `ClerkUser`.
+//! Extractors: `ClerkAuth`, `OptionalClerkAuth`, `ClerkUser`, `ClerkMachine`, `OptionalClerkMachine`.
 
 use std::future::{Ready, ready};
 use std::ops::Deref;
@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
-use clerk_api::plug::{Authenticated, Authenticator, Failure, FetchedUser};
-use clerk_core::SessionAuth;
+use clerk_api::plug::{Authenticated, Failure, FetchedUser};
+use clerk_core::{MachineAuth, SessionAuth, TokenType};
 use tokio::sync::OnceCell;
 
 use crate::error::ClerkError;
-use crate::middleware::unavailable;
-use crate::{ClerkState, LocalBoxFuture};
+use crate::{ClerkState, LocalBoxFuture, Outcome};
 
 /// The signed-in session. Rejects with `401` when signed out or refused (a request authenticated by a machine token
 /// too: `token-type-mismatch`), `503` on an outage, `500` without [`ClerkMiddleware`](crate::ClerkMiddleware).
@@ -33,8 +32,27 @@ impl Deref for ClerkAuth {
     }
 }
 
-/// A session extractor given a machine-authenticated request.
-const NOT_A_SESSION: Failure = Failure::Unauthorized { token_present: true, reason: "token-type-mismatch" };
+/// What an extractor answers for a request authenticated by the other kind of token (a machine token where a
+/// session is required, or the reverse): `401` with `error="invalid_token"`, reason `token-type-mismatch` in the
+/// `tracing` event.
+fn mismatch(got: TokenType, wanted: &'static str) -> ClerkError {
+    tracing::info!(target: "clerk::auth", reason = "token-type-mismatch", token_type = got.as_str(), wanted, "request refused: token type not accepted here");
+    ClerkError::invalid_token()
+}
+
+/// The middleware's record, or the `500` for its absence; then what the outcome says.
+fn outcome<T>(
+    req: &HttpRequest,
+    signed_in: impl FnOnce(&Authenticated) -> Result<T, ClerkError>,
+) -> Result<Option<T>, ClerkError> {
+    let ext = req.extensions();
+    let Some(state) = ext.get::<ClerkState>() else { return Err(ClerkError::middleware_missing()) };
+    match &state.outcome {
+        Outcome::SignedIn(a) => signed_in(a).map(Some),
+        Outcome::SignedOut => Ok(None),
+        Outcome::Failed(f) => Err(ClerkError::from_failure(f, state.config.unavailable)),
+    }
+}
 
 impl ClerkAuth {
     /// The session and, when fetched, the user.
@@ -44,16 +62,10 @@ impl ClerkAuth {
     }
 
     fn from_state(req: &HttpRequest) -> Result<Option<Self>, ClerkError> {
-        let ext = req.extensions();
-        match ext.get::<ClerkState>() {
-            None => Err(ClerkError::middleware_missing()),
-            Some(ClerkState::SignedIn(a)) => match a.session() {
-                Some(s) => Ok(Some(Self(a.clone(), s.clone()))),
-                None => Err(ClerkError::from_failure(&NOT_A_SESSION, unavailable(&ext))),
-            },
-            Some(ClerkState::SignedOut) => Ok(None),
-            Some(ClerkState::Failed(f)) => Err(ClerkError::from_failure(f, unavailable(&ext))),
-        }
+        outcome(req, |a| match a.session() {
+            Some(s) => Ok(Self(a.clone(), s.clone())),
+            None => Err(mismatch(a.token_type(), "session")),
+        })
     }
 
     fn required(req: &HttpRequest) -> Result<Self, ClerkError> {
@@ -151,18 +163,117 @@ impl FromRequest for ClerkUser {
             return Box::pin(ready(Ok(Self(user))));
         }
         let mut ext = req.extensions_mut();
-        let Some(authenticator) = ext.get::<Authenticator>().cloned() else {
+        let Some(config) = ext.get::<ClerkState>().map(|s| Rc::clone(&s.config)) else {
             return Box::pin(ready(Err(ClerkError::middleware_missing())));
         };
-        let unavailable = unavailable(&ext);
+        let unavailable = config.unavailable;
         let RequestUser(slot) = ext.get_or_insert_with(RequestUser::default).clone();
         drop(ext);
         Box::pin(async move {
-            slot.get_or_init(|| async { authenticator.user(auth.user_id().as_str()).await })
+            slot.get_or_init(|| async { config.authenticator.user(auth.user_id().as_str()).await })
                 .await
                 .clone()
                 .map(Self)
                 .map_err(|f| ClerkError::from_failure(&f, unavailable))
         })
+    }
+}
+
+/// The verified machine token: an API key, an M2M token or an OAuth access token, on a route whose
+/// [`ClerkMiddleware`](crate::ClerkMiddleware) accepts them ([`accepting`](crate::ClerkMiddleware::accepting)).
+/// Rejects like [`ClerkAuth`]: no credentials → `401`; refused (also a session token: `token-type-mismatch`) → `401`;
+/// an outage (the Backend API could not verify an opaque token) → `503`; no middleware → `500`.
+///
+/// Dereferences to [`MachineAuth`]: `machine.token_type()`, `machine.subject()`, `machine.scopes()`,
+/// `machine.has_scope(…)`.
+///
+/// ```
+/// use clerk_actix::ClerkMachine;
+///
+/// async fn report(machine: ClerkMachine) -> Result<String, actix_web::Error> {
+///     if !machine.has_scope("reports:read") {
+///         return Err(actix_web::error::ErrorForbidden("Forbidden"));
+///     }
+///     Ok(format!("report for {} ({})", machine.subject(), machine.token_type()))
+/// }
+/// ```
+///
+/// As with [`ClerkAuth`], take [`OptionalClerkMachine`], not `Option<ClerkMachine>` (actix turns any error into
+/// `None`).
+#[derive(Debug, Clone)]
+pub struct ClerkMachine(pub Authenticated, MachineAuth);
+
+impl ClerkMachine {
+    /// The authenticated request (its [`token_type`](Authenticated::token_type), its
+    /// [`origin`](Authenticated::origin): always the header for machine tokens).
+    #[must_use]
+    pub const fn authenticated(&self) -> &Authenticated {
+        &self.0
+    }
+
+    /// The verified token.
+    #[must_use]
+    pub fn into_inner(self) -> MachineAuth {
+        self.1
+    }
+
+    fn from_state(req: &HttpRequest) -> Result<Option<Self>, ClerkError> {
+        outcome(req, |a| match a.machine() {
+            Some(m) => Ok(Self(a.clone(), m.clone())),
+            None => Err(mismatch(a.token_type(), "machine")),
+        })
+    }
+}
+
+impl Deref for ClerkMachine {
+    type Target = MachineAuth;
+
+    fn deref(&self) -> &MachineAuth {
+        &self.1
+    }
+}
+
+impl FromRequest for ClerkMachine {
+    type Error = ClerkError;
+    type Future = Ready<Result<Self, ClerkError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(Self::from_state(req).and_then(|m| m.ok_or_else(ClerkError::signed_out)))
+    }
+}
+
+/// The verified machine token, if any: no credentials → `None`; credentials present but refused (a session token
+/// included) → `401`; an outage → `503`. The machine counterpart of [`OptionalClerkAuth`].
+#[derive(Debug, Clone)]
+pub struct OptionalClerkMachine(pub Option<ClerkMachine>);
+
+impl OptionalClerkMachine {
+    /// The machine token, if one authenticated the request.
+    #[must_use]
+    pub fn into_inner(self) -> Option<ClerkMachine> {
+        self.0
+    }
+}
+
+impl Deref for OptionalClerkMachine {
+    type Target = Option<ClerkMachine>;
+
+    fn deref(&self) -> &Option<ClerkMachine> {
+        &self.0
+    }
+}
+
+impl From<OptionalClerkMachine> for Option<ClerkMachine> {
+    fn from(o: OptionalClerkMachine) -> Self {
+        o.0
+    }
+}
+
+impl FromRequest for OptionalClerkMachine {
+    type Error = ClerkError;
+    type Future = Ready<Result<Self, ClerkError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(ClerkMachine::from_state(req).map(Self))
     }
 }

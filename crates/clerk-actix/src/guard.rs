@@ -9,8 +9,7 @@ use actix_web::{HttpMessage as _, ResponseError as _};
 use clerk_core::{Check, Reverification};
 
 use crate::error::ClerkError;
-use crate::middleware::unavailable;
-use crate::{ClerkState, LocalBoxFuture};
+use crate::{ClerkState, LocalBoxFuture, Outcome};
 
 /// One requirement, owned (so it can live in a middleware).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +51,11 @@ impl Requirement {
 /// let admin = web::resource("/admin").wrap(Require::role("org:admin")).route(web::get().to(|| async { "admin" }));
 /// # let _ = App::new().service(admin);
 /// ```
+///
+/// Requirements are about sessions. A request authenticated by a machine token (on a route whose middleware
+/// [accepts](crate::ClerkMiddleware::accepting) them) has no session, so it never meets one: `403`, as a session
+/// without the requirement (for [`Require::reverification`], the same reverification body). Check a machine's
+/// scopes in the handler instead ([`ClerkMachine`](crate::ClerkMachine), `MachineAuth::has_scope`).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Require {
@@ -138,13 +142,16 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let verdict = {
             let ext = req.extensions();
-            match ext.get::<ClerkState>() {
+            match ext.get::<ClerkState>().map(|s| (&s.outcome, s)) {
                 None => Err(ClerkError::middleware_missing()),
-                Some(ClerkState::SignedOut) => Err(ClerkError::signed_out()),
-                Some(ClerkState::Failed(f)) => Err(ClerkError::from_failure(f, unavailable(&ext))),
-                Some(ClerkState::SignedIn(a)) if a.session().is_some_and(|s| s.has(self.requirement.check())) => Ok(()),
-                Some(ClerkState::SignedIn(_)) => {
-                    tracing::info!(target: "clerk::auth", requirement = ?self.requirement, "request forbidden by a route requirement");
+                Some((Outcome::SignedOut, _)) => Err(ClerkError::signed_out()),
+                Some((Outcome::Failed(f), s)) => Err(ClerkError::from_failure(f, s.config.unavailable)),
+                Some((Outcome::SignedIn(a), _)) if a.session().is_some_and(|s| s.has(self.requirement.check())) => {
+                    Ok(())
+                }
+                Some((Outcome::SignedIn(a), _)) => {
+                    // A machine token has no session, so it meets no requirement: 403, like a session without it.
+                    tracing::info!(target: "clerk::auth", requirement = ?self.requirement, token_type = a.token_type().as_str(), "request forbidden by a route requirement");
                     Err(match self.requirement {
                         Requirement::Reverification(r) => ClerkError::reverification(r),
                         _ => ClerkError::forbidden(),

@@ -1,23 +1,40 @@
 //! # clerk-actix
 //!
 //! [Clerk](https://clerk.com) authentication for [actix-web] 4: the Elixir `AuthenticationPlug`, as an actix
-//! middleware, with extractors and per-route guards. The same behaviour, statuses and bodies as `clerk-axum`.
+//! middleware, with extractors and per-route guards; machine tokens (API keys, M2M tokens, OAuth access tokens)
+//! where a route asks for them; and verified, typed Clerk webhooks. The same behaviour, statuses and bodies as
+//! `clerk-axum`.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpServer, web};
-//! use clerk_actix::{ClerkAuth, ClerkMiddleware};
+//! use clerk_actix::{ClerkAuth, ClerkMachine, ClerkMiddleware, ClerkWebhook, Webhook};
 //!
 //! async fn me(auth: ClerkAuth) -> String {
 //!     auth.user_id().to_string()
 //! }
 //!
+//! async fn api(machine: ClerkMachine) -> String {
+//!     format!("{} {}", machine.token_type(), machine.subject())
+//! }
+//!
+//! async fn clerk_webhook(ClerkWebhook(event): ClerkWebhook) -> String {
+//!     event.event_type
+//! }
+//!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! // CLERK_SECRET_KEY (and optionally CLERK_API_URL, CLERK_JWT_KEY, CLERK_PUBLISHABLE_KEY, CLERK_AUTHORIZED_PARTIES).
 //! let clerk = ClerkMiddleware::from_env()?;
-//! HttpServer::new(move || App::new().wrap(clerk.clone()).route("/me", web::get().to(me)))
-//!     .bind(("127.0.0.1", 3000))?
-//!     .run()
-//!     .await?;
+//! let webhook = web::Data::new(Webhook::new(&std::env::var("CLERK_WEBHOOK_SIGNING_SECRET")?)?);
+//! HttpServer::new(move || {
+//!     App::new()
+//!         // Registered before the catch-all scope, each with its own authentication.
+//!         .service(web::resource("/webhooks/clerk").app_data(webhook.clone()).route(web::post().to(clerk_webhook)))
+//!         .service(web::resource("/api").wrap(clerk.clone().machine()).route(web::get().to(api)))
+//!         .service(web::scope("").wrap(clerk.clone()).route("/me", web::get().to(me)))
+//! })
+//! .bind(("127.0.0.1", 3000))?
+//! .run()
+//! .await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -28,9 +45,12 @@
 //! | session | [`ClerkAuth`] | derefs to [`SessionAuth`](clerk_core::SessionAuth); signed out or refused → `401`, outage → `503` |
 //! | optional session | [`OptionalClerkAuth`] | no credentials → `None`; present but refused → `401`; outage → `503` |
 //! | user | [`ClerkUser`] | the Backend API user (typed and raw JSON): the one the middleware fetched ([`FetchUser::Always`]), else fetched on demand once per request, through the authenticator's TTL cache |
-//! | guards | [`Require`] (a `Transform`) → [`RequireService`] | role, permission, feature, plan → `403 Forbidden`; reverification → `403` with the JSON body Clerk's frontends read |
+//! | machine tokens | [`ClerkMiddleware::accepting`], [`ClerkMiddleware::machine`] | a middleware accepts session tokens only unless told otherwise; a kind it does not accept is `401` (`token-type-mismatch` in the log), before any network call or RSA work; machine tokens come from the `Authorization` header only |
+//! | machine | [`ClerkMachine`], [`OptionalClerkMachine`] | derefs to [`MachineAuth`]: token type, id, subject, scopes; a session token → `401` (and [`ClerkAuth`] refuses machine tokens the same way) |
+//! | guards | [`Require`] (a `Transform`) → [`RequireService`] | role, permission, feature, plan → `403 Forbidden`; reverification → `403` with the JSON body Clerk's frontends read; a machine token meets no session requirement → `403` |
 //! | errors | [`ClerkError`] | an actix [`ResponseError`](actix_web::ResponseError); bodies never say why, the reason goes to `tracing` (target `clerk::auth`) |
-//! | headers | — | actix-web 4 keeps headers in an `http` 0.2 map: they are copied byte for byte into the `http` 1 map the [`Authenticator`] reads; a non-ASCII `Authorization` is a `401`, never a panic |
+//! | webhooks | [`ClerkWebhook`], [`VerifiedWebhook`], [`ClerkWebhookError`] | the [`Webhook`] from app data verifies the raw body (read up to [`Webhook::body_limit`]: `413` past it) and the `svix-*` headers; the handler gets the typed [`WebhookEvent`] (or the [`VerifiedMessage`]); refused → `400 Bad Request`, the reason in `tracing` (target `clerk::webhooks`); no `Webhook` configured → `500` |
+//! | headers | — | actix-web 4 keeps headers in an `http` 0.2 map: the credential (`Authorization`, `Cookie`) and webhook headers are copied byte for byte into the `http` 1 maps the verifiers read; a non-ASCII value is a `401` (webhooks: `400`), never a panic |
 //!
 //! ## `Option<ClerkAuth>` does not do what it says
 //!
@@ -50,6 +70,14 @@
 //! `ServiceRequest::extract::<OptionalClerkAuth>()` (or [`ClerkAuth`]) reads what [`ClerkMiddleware`] recorded, when
 //! your middleware runs inside it.
 //!
+//! The guide, with every option: `docs/actix.md` in the repository (its snippets are this crate's doctests).
+//!
+//! ## Features
+//!
+//! | feature | what it adds | default |
+//! |---|---|---|
+//! | (none) | no optional parts | — |
+//!
 //! [actix-web]: https://actix.rs
 
 mod error;
@@ -57,16 +85,28 @@ mod extract;
 mod guard;
 mod headers;
 mod middleware;
+mod webhook;
 
 pub use clerk_api::plug::{Authenticated, Authenticator, AuthenticatorBuilder, Failure, FetchUser, FetchedUser};
+pub use clerk_core::{MachineAuth, TokenType, TokenTypes};
+pub use clerk_webhooks::{Event, VerifiedMessage, Webhook, WebhookError, WebhookEvent};
 pub use error::ClerkError;
-pub use extract::{ClerkAuth, ClerkUser, OptionalClerkAuth};
+pub use extract::{ClerkAuth, ClerkMachine, ClerkUser, OptionalClerkAuth, OptionalClerkMachine};
 pub use guard::{Require, RequireService, Requirement};
 pub use middleware::{ClerkMiddleware, ClerkMiddlewareService, Mode};
+pub use webhook::{ClerkWebhook, ClerkWebhookError, VerifiedWebhook};
 
-/// What the middleware records in each request's extensions, for the extractors and guards.
-#[derive(Debug, Clone)]
-pub(crate) enum ClerkState {
+/// What the middleware records in each request's extensions (one entry), for the extractors and guards: the outcome
+/// and the middleware's configuration (shared, not copied).
+#[derive(Debug)]
+pub(crate) struct ClerkState {
+    pub(crate) outcome: Outcome,
+    pub(crate) config: std::rc::Rc<ClerkMiddleware>,
+}
+
+/// How a request was authenticated.
+#[derive(Debug)]
+pub(crate) enum Outcome {
     SignedIn(Authenticated),
     SignedOut,
     Failed(Failure),
@@ -74,3 +114,8 @@ pub(crate) enum ClerkState {
 
 /// actix futures need not be `Send`.
 pub(crate) type LocalBoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
+
+/// The guide (`docs/actix.md`), whose Rust snippets are compiled (and, unless marked otherwise, run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/actix.md")]
+pub struct GuideDoctests;

@@ -9,9 +9,10 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage as _, ResponseError as _};
 use clerk_api::plug::Authenticator;
+use clerk_core::TokenTypes;
 
 use crate::error::ClerkError;
-use crate::{ClerkState, LocalBoxFuture, headers};
+use crate::{ClerkState, LocalBoxFuture, Outcome, headers};
 
 /// Whether [`ClerkMiddleware`] rejects requests that are not signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,9 +30,9 @@ pub enum Mode {
 #[derive(Clone)]
 #[must_use]
 pub struct ClerkMiddleware {
-    authenticator: Authenticator,
+    pub(crate) authenticator: Authenticator,
     mode: Mode,
-    unavailable: StatusCode,
+    pub(crate) unavailable: StatusCode,
 }
 
 impl fmt::Debug for ClerkMiddleware {
@@ -82,6 +83,43 @@ impl ClerkMiddleware {
         self
     }
 
+    /// Accepts these token types instead of the authenticator's (by default [`TokenTypes::SESSION`]): a copy of the
+    /// authenticator sharing its verifier, client and caches ([`Authenticator::accepting`]). Wrap it on the routes
+    /// that take machine tokens (API keys, M2M tokens, OAuth access tokens), and read them with
+    /// [`ClerkMachine`](crate::ClerkMachine):
+    ///
+    /// ```
+    /// use actix_web::{App, web};
+    /// use clerk_actix::{ClerkMachine, ClerkMiddleware, TokenTypes};
+    ///
+    /// async fn whoami(machine: ClerkMachine) -> String {
+    ///     format!("{} {}", machine.token_type(), machine.subject())
+    /// }
+    ///
+    /// fn routes(cfg: &mut web::ServiceConfig, clerk: &ClerkMiddleware) {
+    ///     cfg.service(
+    ///         web::resource("/api/whoami")
+    ///             .wrap(clerk.clone().accepting(TokenTypes::MACHINE))
+    ///             .route(web::get().to(whoami)),
+    ///     );
+    /// }
+    /// ```
+    ///
+    /// A token of a kind not accepted is refused (`401`, reason `token-type-mismatch`) before any network call or
+    /// RSA work. Machine tokens are read from the `Authorization` header only; when session tokens are not
+    /// accepted, cookies are not read at all. Opaque tokens (`ak_…`, `mt_…`, `oat_…`) are verified by the Backend
+    /// API on every request (never cached), so the authenticator needs a client.
+    pub fn accepting(mut self, types: TokenTypes) -> Self {
+        self.authenticator = self.authenticator.accepting(types);
+        self
+    }
+
+    /// Shorthand for `.accepting(TokenTypes::MACHINE)`: API keys, M2M tokens and OAuth access tokens, no session
+    /// tokens. Pair it with the [`ClerkMachine`](crate::ClerkMachine) extractor.
+    pub fn machine(self) -> Self {
+        self.accepting(TokenTypes::MACHINE)
+    }
+
     /// The authenticator.
     #[must_use]
     pub const fn authenticator(&self) -> &Authenticator {
@@ -129,43 +167,32 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        // Per request: two reference counts, one box, the credential headers copied (not every header), one
+        // extension inserted.
         let service = Rc::clone(&self.service);
         let config = Rc::clone(&self.config);
         Box::pin(async move {
-            let outcome = match headers::to_http(req.headers()) {
+            let outcome = match headers::credentials(req.headers()) {
                 Ok(h) => config.authenticator.authenticate(&h).await,
                 Err(f) => Err(f),
             };
-            let state = match outcome {
-                Ok(Some(a)) => ClerkState::SignedIn(a),
-                Ok(None) => ClerkState::SignedOut,
-                Err(f) => ClerkState::Failed(f),
+            let outcome = match outcome {
+                Ok(Some(a)) => Outcome::SignedIn(a),
+                Ok(None) => Outcome::SignedOut,
+                Err(f) => Outcome::Failed(f),
             };
             if config.mode == Mode::Required {
-                let refusal = match &state {
-                    ClerkState::SignedIn(_) => None,
-                    ClerkState::SignedOut => Some(ClerkError::signed_out()),
-                    ClerkState::Failed(f) => Some(ClerkError::from_failure(f, config.unavailable)),
+                let refusal = match &outcome {
+                    Outcome::SignedIn(_) => None,
+                    Outcome::SignedOut => Some(ClerkError::signed_out()),
+                    Outcome::Failed(f) => Some(ClerkError::from_failure(f, config.unavailable)),
                 };
                 if let Some(e) = refusal {
                     return Ok(req.into_response(e.error_response()).map_into_right_body());
                 }
             }
-            {
-                let mut ext = req.extensions_mut();
-                ext.insert(state);
-                ext.insert(config.authenticator.clone());
-                ext.insert(UnavailableStatus(config.unavailable));
-            }
+            req.extensions_mut().insert(ClerkState { outcome, config });
             service.call(req).await.map(ServiceResponse::map_into_left_body)
         })
     }
-}
-
-/// The configured outage status, for extractors and guards.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct UnavailableStatus(pub(crate) StatusCode);
-
-pub(crate) fn unavailable(ext: &actix_web::dev::Extensions) -> StatusCode {
-    ext.get::<UnavailableStatus>().map_or(StatusCode::SERVICE_UNAVAILABLE, |s| s.0)
 }

@@ -73,7 +73,7 @@ fn hv<'h>(h: &'h HeaderMap, name: &header::HeaderName) -> &'h str {
 async fn contract_in_process() {
     let clerk = Emulator::start().await.unwrap();
     let mw = middleware(&clerk);
-    let app = test::init_service(App::new().configure(|cfg| example::app(cfg, mw))).await;
+    let app = test::init_service(App::new().configure(|cfg| example::app(cfg, mw, None))).await;
     let uid = clerk.create_user("ada@example.com").unwrap();
     let token = clerk.session_token(&uid).unwrap().mint();
 
@@ -133,7 +133,7 @@ async fn keys_unavailable_is_503_not_401() {
     let clerk = Emulator::start().await.unwrap();
     clerk.faults().inject("/v1/jwks", Fault::DropConnection);
     let mw = middleware(&clerk);
-    let app = test::init_service(App::new().configure(|cfg| example::app(cfg, mw))).await;
+    let app = test::init_service(App::new().configure(|cfg| example::app(cfg, mw, None))).await;
     let uid = clerk.create_user("down@example.com").unwrap();
     let token = clerk.session_token(&uid).unwrap().mint();
     let (s, h, body) = get(&app, "/me", Some(&token), None).await;
@@ -148,7 +148,7 @@ async fn keys_unavailable_is_503_not_401() {
 async fn non_ascii_authorization_is_401() {
     let clerk = Emulator::start().await.unwrap();
     let mw = middleware(&clerk);
-    let app = test::init_service(App::new().configure(|cfg| example::app(cfg, mw))).await;
+    let app = test::init_service(App::new().configure(|cfg| example::app(cfg, mw, None))).await;
     for path in ["/me", "/optional", "/user", "/org-admin"] {
         let req = test::TestRequest::get()
             .uri(path)
@@ -308,7 +308,7 @@ async fn over_a_real_socket() {
     let mw = middleware(&clerk);
     let server = HttpServer::new(move || {
         let mw = mw.clone();
-        App::new().configure(move |cfg| example::app(cfg, mw))
+        App::new().configure(move |cfg| example::app(cfg, mw, None))
     })
     .workers(1)
     .disable_signals()

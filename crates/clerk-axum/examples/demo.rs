@@ -97,7 +97,7 @@ async fn main() -> ExitCode {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = tokio::spawn(axum::serve(listener, example::app(layer)).into_future());
+    let server = tokio::spawn(axum::serve(listener, example::app(layer, None)).into_future());
     println!("  the axum example app at {base}\n");
     let t = HyperTransport::new().expect("transport");
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use clerk_core::{Check, Reverification};
 
 use crate::ClerkState;
-use crate::layer::{ResponseFuture, UnavailableStatus};
+use crate::layer::{ClerkContext, ResponseFuture};
 use crate::rejection::ClerkRejection;
 
 /// One requirement, owned (so it can live in a layer).
@@ -40,7 +40,13 @@ impl Requirement {
 }
 
 /// A layer that lets a request through only when the signed-in session meets the requirement: signed out or
-/// refused → `401`, signed in without it → `403`. Use with `route_layer`, behind [`ClerkLayer`](crate::ClerkLayer).
+/// refused → `401`, outage → `503`, signed in without it → `403`. Use with `route_layer`, behind
+/// [`ClerkLayer`](crate::ClerkLayer).
+///
+/// Requirements are about sessions (organization role and permissions, features, plans, reverification). A request
+/// authenticated by a machine token (on a layer that [accepts](crate::ClerkLayer::accepting) them) is signed in but
+/// has none of these: `403 Forbidden`, not `401` (the token is valid; it just cannot do this). Check a machine's
+/// scopes in the handler ([`ClerkMachine`](crate::ClerkMachine) derefs to `MachineAuth::has_scope`).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct RequireLayer {
@@ -115,29 +121,28 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let requirement = self.requirement.clone();
-        let unavailable =
-            req.extensions().get::<UnavailableStatus>().map_or(http::StatusCode::SERVICE_UNAVAILABLE, |s| s.0);
-        let verdict = match req.extensions().get::<ClerkState>() {
+        let verdict = match req.extensions().get::<ClerkContext>() {
             None => Err(ClerkRejection::layer_missing()),
-            Some(ClerkState::SignedOut) => Err(ClerkRejection::signed_out()),
-            Some(ClerkState::Failed(f)) => Err(ClerkRejection::from_failure(f, unavailable)),
-            Some(ClerkState::SignedIn(a)) if a.session().is_some_and(|s| s.has(requirement.check())) => Ok(()),
-            Some(ClerkState::SignedIn(_)) => {
-                tracing::info!(target: "clerk::auth", requirement = ?requirement, "request forbidden by a route requirement");
-                Err(match requirement {
-                    Requirement::Reverification(r) => ClerkRejection::reverification(r),
-                    _ => ClerkRejection::forbidden(),
-                })
-            }
+            Some(ctx) => match &ctx.state {
+                ClerkState::SignedOut => Err(ClerkRejection::signed_out()),
+                ClerkState::Failed(f) => Err(ClerkRejection::from_failure(f, ctx.unavailable())),
+                ClerkState::SignedIn(a) if a.session().is_some_and(|s| s.has(self.requirement.check())) => Ok(()),
+                ClerkState::SignedIn(a) => {
+                    tracing::info!(target: "clerk::auth", requirement = ?self.requirement, token_type = a.token_type().as_str(), "request forbidden by a route requirement");
+                    Err(match &self.requirement {
+                        Requirement::Reverification(r) => ClerkRejection::reverification(*r),
+                        _ => ClerkRejection::forbidden(),
+                    })
+                }
+            },
         };
-        crate::layer::boxed(async move {
-            match verdict {
-                Ok(()) => inner.call(req).await,
-                Err(rejection) => Ok(rejection.into_response()),
+        match verdict {
+            Ok(()) => {
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                crate::layer::boxed(async move { inner.call(req).await })
             }
-        })
+            Err(rejection) => crate::layer::boxed(async move { Ok(rejection.into_response()) }),
+        }
     }
 }

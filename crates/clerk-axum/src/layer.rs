@@ -3,11 +3,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use clerk_api::plug::Authenticator;
+use clerk_core::TokenTypes;
 use http::StatusCode;
 
 use crate::ClerkState;
@@ -19,11 +21,15 @@ pub enum Mode {
     /// Reject with `401`/`503` (the plug's behaviour). The default.
     #[default]
     Required,
-    /// Never reject; record the outcome for the extractors (`Option<ClerkAuth>`, [`ClerkAuth`](crate::ClerkAuth)).
+    /// Never reject; record the outcome for the extractors (`Option<ClerkAuth>`, [`ClerkAuth`](crate::ClerkAuth),
+    /// [`ClerkMachine`](crate::ClerkMachine)).
     Optional,
 }
 
 /// Authenticates every request with Clerk. Cheap to clone.
+///
+/// By default it accepts session tokens only; [`accepting`](Self::accepting) (or [`machine`](Self::machine)) makes a
+/// copy for routes that take machine tokens (API keys, M2M tokens, OAuth access tokens), sharing the keys and caches.
 #[derive(Clone)]
 #[must_use]
 pub struct ClerkLayer {
@@ -43,14 +49,16 @@ impl fmt::Debug for ClerkLayer {
 }
 
 impl ClerkLayer {
-    /// A layer around an authenticator (which decides keys, `fetch_user` and the user cache).
+    /// A layer around an authenticator (which decides keys, `fetch_user`, the user cache and the accepted token
+    /// types).
     pub fn new(authenticator: Authenticator) -> Self {
         Self { authenticator, mode: Mode::Required, unavailable: StatusCode::SERVICE_UNAVAILABLE }
     }
 
     /// A required-mode layer configured from the environment: `CLERK_SECRET_KEY`, `CLERK_API_URL`,
     /// `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_AUTHORIZED_PARTIES` (comma-separated). Users are not fetched
-    /// for every request; [`ClerkUser`](crate::ClerkUser) fetches on demand when a secret key is set.
+    /// for every request; [`ClerkUser`](crate::ClerkUser) fetches on demand when a secret key is set. Session tokens
+    /// only; opaque machine tokens (for [`accepting`](Self::accepting)) need `CLERK_SECRET_KEY`.
     ///
     /// # Errors
     /// When a variable is invalid or no key source is configured.
@@ -74,7 +82,37 @@ impl ClerkLayer {
         self.mode(Mode::Optional)
     }
 
-    /// The status for outages (keys or user cannot be loaded). Default `503 Service Unavailable`.
+    /// The token types this layer accepts, instead of the authenticator's (by default
+    /// [`TokenTypes::SESSION`]). A token of another kind is refused (`401`, reason `token-type-mismatch` in the
+    /// `tracing` event) before any network call or RSA work. The copy shares the authenticator's verifier, client and
+    /// caches ([`Authenticator::accepting`]).
+    ///
+    /// Machine tokens are read from the `Authorization` header only; when session tokens are not accepted, cookies
+    /// are not read at all. Opaque machine tokens (`ak_…`, `mt_…`, `oat_…`) are verified by the Backend API on every
+    /// request (never cached while valid), so the authenticator needs a Backend API client; JWT forms are verified
+    /// locally.
+    ///
+    /// ```
+    /// # fn f(clerk: clerk_axum::ClerkLayer) {
+    /// use clerk_axum::{TokenType, TokenTypes};
+    ///
+    /// let api = clerk.clone().accepting(TokenTypes::only(TokenType::ApiKey).with(TokenType::M2mToken));
+    /// let anything = clerk.accepting(TokenTypes::ALL);
+    /// # let _ = (api, anything); }
+    /// ```
+    pub fn accepting(mut self, types: TokenTypes) -> Self {
+        self.authenticator = self.authenticator.accepting(types);
+        self
+    }
+
+    /// Shorthand for `.accepting(TokenTypes::MACHINE)`: API keys, M2M tokens and OAuth access tokens, no session
+    /// tokens. Pair it with the [`ClerkMachine`](crate::ClerkMachine) extractor.
+    pub fn machine(self) -> Self {
+        self.accepting(TokenTypes::MACHINE)
+    }
+
+    /// The status for outages (keys or user cannot be loaded, the Backend API cannot verify an opaque machine
+    /// token). Default `503 Service Unavailable`.
     pub const fn unavailable_status(mut self, status: StatusCode) -> Self {
         self.unavailable = status;
         self
@@ -85,13 +123,44 @@ impl ClerkLayer {
     pub const fn authenticator(&self) -> &Authenticator {
         &self.authenticator
     }
+
+    /// The token types this layer accepts.
+    #[must_use]
+    pub const fn accepted_types(&self) -> TokenTypes {
+        self.authenticator.accepted_types()
+    }
 }
 
 impl<S> tower::Layer<S> for ClerkLayer {
     type Service = Clerk<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Clerk { inner, layer: self.clone() }
+        let shared =
+            Shared { authenticator: self.authenticator.clone(), mode: self.mode, unavailable: self.unavailable };
+        Clerk { inner, shared: Arc::new(shared) }
+    }
+}
+
+/// What a [`Clerk`] service and its requests share: one reference count per request.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) authenticator: Authenticator,
+    mode: Mode,
+    pub(crate) unavailable: StatusCode,
+}
+
+/// What the layer records in each request's extensions, for the extractors and guards: one value, so a request
+/// costs one extension insert.
+#[derive(Debug, Clone)]
+pub(crate) struct ClerkContext {
+    pub(crate) state: ClerkState,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl ClerkContext {
+    /// The configured outage status.
+    pub(crate) fn unavailable(&self) -> StatusCode {
+        self.shared.unavailable
     }
 }
 
@@ -99,12 +168,16 @@ impl<S> tower::Layer<S> for ClerkLayer {
 #[derive(Clone)]
 pub struct Clerk<S> {
     inner: S,
-    layer: ClerkLayer,
+    shared: Arc<Shared>,
 }
 
 impl<S> fmt::Debug for Clerk<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Clerk").field("layer", &self.layer).finish_non_exhaustive()
+        f.debug_struct("Clerk")
+            .field("authenticator", &self.shared.authenticator)
+            .field("mode", &self.shared.mode)
+            .field("unavailable", &self.shared.unavailable)
+            .finish_non_exhaustive()
     }
 }
 
@@ -145,30 +218,27 @@ where
         // The readied service handles this request; a fresh clone takes its place (tower's usual pattern).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let layer = self.layer.clone();
-        ResponseFuture {
-            inner: Box::pin(async move {
-                let outcome = layer.authenticator.authenticate(req.headers()).await;
-                let state = match outcome {
-                    Ok(Some(a)) => ClerkState::SignedIn(a),
-                    Ok(None) => ClerkState::SignedOut,
-                    Err(f) => ClerkState::Failed(f),
-                };
-                if layer.mode == Mode::Required {
-                    match &state {
-                        ClerkState::SignedIn(_) => {}
-                        ClerkState::SignedOut => return Ok(ClerkRejection::signed_out().into_response()),
-                        ClerkState::Failed(f) => {
-                            return Ok(ClerkRejection::from_failure(f, layer.unavailable).into_response());
-                        }
+        // The future needs the authenticator, the mode and the outage status: one reference count, which then moves
+        // into the request's extensions (no further clone).
+        let shared = Arc::clone(&self.shared);
+        boxed(async move {
+            let state = match shared.authenticator.authenticate(req.headers()).await {
+                Ok(Some(a)) => ClerkState::SignedIn(a),
+                Ok(None) => ClerkState::SignedOut,
+                Err(f) => ClerkState::Failed(f),
+            };
+            if shared.mode == Mode::Required {
+                match &state {
+                    ClerkState::SignedIn(_) => {}
+                    ClerkState::SignedOut => return Ok(ClerkRejection::signed_out().into_response()),
+                    ClerkState::Failed(f) => {
+                        return Ok(ClerkRejection::from_failure(f, shared.unavailable).into_response());
                     }
                 }
-                req.extensions_mut().insert(state);
-                req.extensions_mut().insert(layer.authenticator.clone());
-                req.extensions_mut().insert(UnavailableStatus(layer.unavailable));
-                inner.call(req).await
-            }),
-        }
+            }
+            req.extensions_mut().insert(ClerkContext { state, shared });
+            inner.call(req).await
+        })
     }
 }
 
@@ -178,7 +248,3 @@ where
 {
     ResponseFuture { inner: Box::pin(fut) }
 }
-
-/// The configured outage status, for extractors.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct UnavailableStatus(pub(crate) StatusCode);

@@ -1,19 +1,34 @@
 //! # clerk-axum
 //!
 //! [Clerk](https://clerk.com) authentication for [axum]: the Elixir `AuthenticationPlug`, as a tower layer, with
-//! extractors and per-route guards.
+//! extractors and per-route guards; machine tokens (API keys, M2M tokens, OAuth access tokens) where a route asks for
+//! them; and verified, typed Clerk webhooks.
 //!
 //! ```no_run
-//! use axum::{Router, routing::get};
-//! use clerk_axum::{ClerkAuth, ClerkLayer};
+//! use axum::{Extension, Json, Router, routing::{get, post}};
+//! use clerk_axum::{ClerkAuth, ClerkLayer, ClerkMachine, ClerkWebhook, Webhook};
+//! use serde_json::{Value, json};
 //!
 //! async fn me(auth: ClerkAuth) -> String {
 //!     auth.user_id().to_string()
 //! }
 //!
+//! async fn api(machine: ClerkMachine) -> String {
+//!     format!("{} {}", machine.token_type(), machine.subject())
+//! }
+//!
+//! async fn clerk_webhook(webhook: ClerkWebhook) -> Json<Value> {
+//!     Json(json!({ "id": webhook.id, "type": webhook.event_type }))
+//! }
+//!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! // CLERK_SECRET_KEY (and optionally CLERK_API_URL, CLERK_JWT_KEY, CLERK_PUBLISHABLE_KEY, CLERK_AUTHORIZED_PARTIES).
-//! let app: Router = Router::new().route("/me", get(me)).layer(ClerkLayer::from_env()?);
+//! let clerk = ClerkLayer::from_env()?;
+//! let webhook = Webhook::new(&std::env::var("CLERK_WEBHOOK_SIGNING_SECRET")?)?;
+//! let app: Router = Router::new()
+//!     .merge(Router::new().route("/me", get(me)).layer(clerk.clone()))
+//!     .merge(Router::new().route("/api", get(api)).layer(clerk.machine()))
+//!     .route("/webhooks/clerk", post(clerk_webhook).layer(Extension(webhook)));
 //! # let _ = app; Ok(()) }
 //! ```
 //!
@@ -22,29 +37,55 @@
 //!   and `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token was present) and never says why; the
 //!   reason goes to a `tracing` event (target `clerk::auth`). [`Mode::Optional`] attaches auth when present and lets
 //!   the extractors decide.
-//! - Outages are not bad tokens: when keys or the user cannot be loaded, the answer is `503` (configurable), never
-//!   `401`.
+//! - Outages are not bad tokens: when keys or the user cannot be loaded, or the Backend API cannot verify an opaque
+//!   machine token, the answer is `503` (configurable), never `401`.
 //! - Extractors: [`ClerkAuth`] (required), `Option<ClerkAuth>` (absent → `None`; present but invalid → rejected, as
 //!   axum's own optional extractors do), [`ClerkUser`] (the user from the Backend API, fetched once per request
 //!   when the layer does not already fetch it, with the authenticator's TTL cache).
+//! - Machine tokens: a layer accepts session tokens only unless told otherwise ([`ClerkLayer::accepting`],
+//!   [`ClerkLayer::machine`]); [`ClerkMachine`] / `Option<ClerkMachine>` give the verified [`MachineAuth`]. A
+//!   machine token where a session is expected, or the reverse, is a `401` (`token-type-mismatch` in the log).
 //! - Guards: [`RequireLayer`] for role, permission, feature, plan and reverification → `403` (reverification failures
-//!   with the body Clerk's frontends understand).
+//!   with the body Clerk's frontends understand; a machine token meets no session requirement: `403`).
+//! - Webhooks: [`ClerkWebhook`] verifies a Clerk (Svix) webhook over the raw body with the [`Webhook`] found in the
+//!   request's extensions and decodes the typed [`WebhookEvent`]; [`VerifiedWebhook`] stops at the verified
+//!   [`VerifiedMessage`]. Refusals are `400` (`413` over the body limit) with a fixed body; the reason goes to
+//!   `tracing` (target `clerk::webhooks`).
+//!
+//! The guide, with every option: `docs/axum.md` in the repository.
+//!
+//! ## Features
+//!
+//! | feature | what it adds | default |
+//! |---|---|---|
+//! | (none) | no optional parts | — |
+//!
+//! [axum]: https://docs.rs/axum
 
 mod extract;
 mod guard;
 mod layer;
 mod rejection;
+mod webhook;
 
 pub use clerk_api::plug::{Authenticated, Authenticator, AuthenticatorBuilder, Failure, FetchUser, FetchedUser};
-pub use extract::{ClerkAuth, ClerkUser};
+pub use clerk_core::{MachineAuth, TokenType, TokenTypes};
+pub use clerk_webhooks::{Event, VerifiedMessage, Webhook, WebhookError, WebhookEvent};
+pub use extract::{ClerkAuth, ClerkMachine, ClerkUser};
 pub use guard::{Require, RequireLayer, Requirement};
 pub use layer::{Clerk, ClerkLayer, Mode, ResponseFuture};
 pub use rejection::ClerkRejection;
+pub use webhook::{ClerkWebhook, VerifiedWebhook, WebhookRejection};
 
-/// What the layer records in each request's extensions, for the extractors.
+/// The outcome of authentication, recorded by the layer (inside its `ClerkContext`) for the extractors and guards.
 #[derive(Debug, Clone)]
 pub(crate) enum ClerkState {
     SignedIn(Authenticated),
     SignedOut,
     Failed(Failure),
 }
+
+/// The guide (`docs/axum.md`), whose Rust snippets are compiled (and, unless marked otherwise, run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/axum.md")]
+pub struct GuideDoctests;

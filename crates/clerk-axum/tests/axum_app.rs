@@ -50,7 +50,7 @@ async fn get(
 #[tokio::test]
 async fn contract_in_process() {
     let clerk = Emulator::start().await.unwrap();
-    let app = example::app(layer(&clerk));
+    let app = example::app(layer(&clerk), None);
     let uid = clerk.create_user("ada@example.com").unwrap();
     let token = clerk.session_token(&uid).unwrap().mint();
 
@@ -105,7 +105,7 @@ async fn contract_in_process() {
 async fn keys_unavailable_is_503_not_401() {
     let clerk = Emulator::start().await.unwrap();
     clerk.faults().inject("/v1/jwks", Fault::DropConnection);
-    let app = example::app(layer(&clerk));
+    let app = example::app(layer(&clerk), None);
     let uid = clerk.create_user("down@example.com").unwrap();
     let token = clerk.session_token(&uid).unwrap().mint();
     let (s, h, _) = get(&app, "/me", Some(&token), None).await;
@@ -120,7 +120,7 @@ async fn over_a_real_socket() {
     let token = clerk.session_token(&uid).unwrap().mint();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(axum::serve(listener, example::app(layer(&clerk))).into_future());
+    let server = tokio::spawn(axum::serve(listener, example::app(layer(&clerk), None)).into_future());
     let transport = clerk_core::HyperTransport::new().unwrap();
     use clerk_core::HttpTransport as _;
     let send = |t: Option<String>| {
@@ -136,4 +136,20 @@ async fn over_a_real_socket() {
     let v: Value = serde_json::from_slice(resp.body()).unwrap();
     assert_eq!(v["user_id"], uid.as_str());
     server.abort();
+}
+
+/// The layer records its outcome as one request extension (one insert per request), whatever the outcome.
+#[tokio::test]
+async fn the_layer_adds_one_extension() {
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("ext@example.com").unwrap();
+    let token = clerk.session_token(&uid).unwrap().mint();
+    let count = axum::routing::get(|req: axum::extract::Request| async move { req.extensions().len().to_string() });
+    let plain = axum::Router::new().route("/", count.clone());
+    let layered = axum::Router::new().route("/", count).layer(layer(&clerk).optional());
+    let base: usize = get(&plain, "/", None, None).await.2.parse().unwrap();
+    for auth in [None, Some(token.as_str()), Some("garbage-token-0123456789")] {
+        let n: usize = get(&layered, "/", auth, None).await.2.parse().unwrap();
+        assert_eq!(n, base + 1, "{auth:?}");
+    }
 }
