@@ -8,8 +8,9 @@
 //! tokens, starts the axum example app (`examples/axum.rs`) on a real socket wired to the emulator exactly as its
 //! environment variables would wire it, and calls it over HTTP: `/me` without a token (401), with the token (200),
 //! `/user` (the user fetched through `clerk-api`), an expired token (401), a wrong authorized party (401), a
-//! signed-out `/optional` (200) and the org-admin guard (403). It prints a transcript with each call's time and exits
-//! 0 only when every step behaved.
+//! signed-out `/optional` (200), the org-admin guard (403), and machine tokens: an API key (checked by the Backend
+//! API) and an M2M JWT on `/machine` (200), an API key on `/me` and a session token on `/machine` (401). It prints a
+//! transcript with each call's time and exits 0 only when every step behaved.
 //!
 //! With `CLERK_SECRET_KEY` set it talks to that real instance instead; then `CLERK_TEST_TOKEN` must hold a session
 //! token of that instance (tokens cannot be minted without the instance's private key), and only the steps that need
@@ -26,7 +27,7 @@ use bytes::Bytes;
 use clerk_api::Client;
 use clerk_axum::{Authenticator, ClerkLayer};
 use clerk_core::{HttpTransport as _, HyperTransport};
-use clerk_testing::Emulator;
+use clerk_testing::{Emulator, MachineTokenFormat};
 
 struct Step {
     name: String,
@@ -81,7 +82,11 @@ async fn main() -> ExitCode {
             let good = session.mint();
             let expired = clerk.session_token(&user).unwrap().expired(Duration::from_secs(120)).mint();
             let wrong_azp = clerk.session_token(&user).unwrap().authorized_party("https://evil.example").mint();
-            (ClerkLayer::new(authn), Some((good, expired, wrong_azp)))
+            // Machine tokens: an API key (verified by the Backend API) and an M2M JWT (verified locally).
+            let (_, api_key) = clerk.create_api_key(&user, &["reports:read"]).expect("api key");
+            let (machine, _) = clerk.create_machine("billing-worker").expect("machine");
+            let (_, m2m) = clerk.m2m_token(&machine, &[], MachineTokenFormat::Jwt).expect("m2m token");
+            (ClerkLayer::new(authn), Some((good, expired, wrong_azp, api_key, m2m)))
         }
         None => {
             println!("clerk demo: CLERK_SECRET_KEY is set — talking to the real Clerk instance");
@@ -107,13 +112,17 @@ async fn main() -> ExitCode {
         ("GET /optional signed out".into(), "/optional".into(), None, 200),
     ];
     match &tokens {
-        Some((good, expired, wrong_azp)) => {
+        Some((good, expired, wrong_azp, api_key, m2m)) => {
             plan.push(("GET /me with the session token".into(), "/me".into(), Some(good.clone()), 200));
             plan.push(("GET /me again (verified-token cache)".into(), "/me".into(), Some(good.clone()), 200));
             plan.push(("GET /user (fetched through clerk-api)".into(), "/user".into(), Some(good.clone()), 200));
             plan.push(("GET /me with an expired token".into(), "/me".into(), Some(expired.clone()), 401));
             plan.push(("GET /me with a wrong azp".into(), "/me".into(), Some(wrong_azp.clone()), 401));
             plan.push(("GET /org-admin without the role".into(), "/org-admin".into(), Some(good.clone()), 403));
+            plan.push(("GET /machine with an API key".into(), "/machine".into(), Some(api_key.clone()), 200));
+            plan.push(("GET /machine with an M2M JWT".into(), "/machine".into(), Some(m2m.clone()), 200));
+            plan.push(("GET /me with an API key".into(), "/me".into(), Some(api_key.clone()), 401));
+            plan.push(("GET /machine with the session token".into(), "/machine".into(), Some(good.clone()), 401));
         }
         None => match std::env::var("CLERK_TEST_TOKEN") {
             Ok(tok) if !tok.trim().is_empty() => {
