@@ -608,7 +608,7 @@ fn key_string(key: &Yaml, at: &str) -> Result<String, String> {
 }
 
 /// A YAML value (data, not a schema) as JSON.
-fn to_json(value: &Yaml, at: &str) -> Result<Json, String> {
+pub(crate) fn to_json(value: &Yaml, at: &str) -> Result<Json, String> {
     Ok(match value {
         Yaml::Null => Json::Null,
         Yaml::Bool(b) => Json::Bool(*b),

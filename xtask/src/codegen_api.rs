@@ -201,7 +201,7 @@ fn format_all(files: &[(String, String)], root: &Path) -> Result<Vec<String>, St
 
 /// Formats one file through `rustfmt` on stdin, from the workspace root (so its `rustfmt.toml` applies, as it does
 /// for `cargo fmt`; the settings are passed too).
-fn rustfmt(name: &str, text: &str, root: &Path) -> Result<String, String> {
+pub(crate) fn rustfmt(name: &str, text: &str, root: &Path) -> Result<String, String> {
     let rustfmt = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".to_owned());
     let mut child = Command::new(rustfmt)
         .current_dir(root)

@@ -23,9 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
@@ -133,7 +131,7 @@ pub(crate) fn generate(doc: &Yaml, spec_name: &str, root: &Path) -> Result<Webho
     g.check_overrides()?;
     let mut files = g.render(spec_name);
     for (name, text) in &mut files {
-        *text = rustfmt(name, text, root)?;
+        *text = crate::codegen_api::rustfmt(&format!("webhooks {name}"), text, root)?;
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(WebhookFiles {
@@ -143,31 +141,6 @@ pub(crate) fn generate(doc: &Yaml, spec_name: &str, root: &Path) -> Result<Webho
         examples,
         demoted: g.demoted.iter().map(|(t, f)| format!("{t}.{f}")).collect(),
     })
-}
-
-/// Formats one file through `rustfmt` on stdin, from the workspace root, with the workspace settings.
-fn rustfmt(name: &str, text: &str, root: &Path) -> Result<String, String> {
-    let rustfmt = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".to_owned());
-    let mut child = Command::new(rustfmt)
-        .current_dir(root)
-        .args(["--edition", "2024", "--config", "max_width=120,use_small_heuristics=Max", "--emit", "stdout"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("codegen: cannot start rustfmt: {e}"))?;
-    let mut stdin = child.stdin.take().ok_or("codegen: rustfmt has no stdin")?;
-    let input = text.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().map_err(|e| format!("codegen: rustfmt failed: {e}"))?;
-    writer.join().map_err(|_| "codegen: rustfmt writer panicked".to_owned())?.map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "codegen: rustfmt rejected the generated webhooks {name}: {}",
-            String::from_utf8_lossy(&out.stderr).lines().take(20).collect::<Vec<_>>().join("\n")
-        ));
-    }
-    String::from_utf8(out.stdout).map_err(|e| format!("codegen: rustfmt output is not UTF-8: {e}"))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -285,42 +258,6 @@ fn required_of(schema: &Yaml) -> BTreeSet<String> {
         .and_then(Yaml::as_sequence)
         .map(|s| s.iter().filter_map(Yaml::as_str).map(str::to_owned).collect())
         .unwrap_or_default()
-}
-
-/// A YAML value (data, not a schema) as JSON.
-fn to_json(value: &Yaml, at: &str) -> Result<Json, String> {
-    Ok(match value {
-        Yaml::Null => Json::Null,
-        Yaml::Bool(b) => Json::Bool(*b),
-        Yaml::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Json::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Json::from(u)
-            } else {
-                let f = n.as_f64().ok_or_else(|| format!("codegen: {at}: unsupported number {n}"))?;
-                Json::Number(
-                    serde_json::Number::from_f64(f).ok_or_else(|| format!("codegen: {at}: unsupported number {n}"))?,
-                )
-            }
-        }
-        Yaml::String(s) => Json::String(s.clone()),
-        Yaml::Sequence(items) => Json::Array(items.iter().map(|v| to_json(v, at)).collect::<Result<_, _>>()?),
-        Yaml::Mapping(map) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in map {
-                let key = match k {
-                    Yaml::String(s) => s.clone(),
-                    Yaml::Number(n) => n.to_string(),
-                    Yaml::Bool(b) => b.to_string(),
-                    other => return Err(format!("codegen: {at}: unsupported mapping key {other:?}")),
-                };
-                out.insert(key, to_json(v, at)?);
-            }
-            Json::Object(out)
-        }
-        Yaml::Tagged(tagged) => return Err(format!("codegen: {at}: unsupported YAML tag {}", tagged.tag)),
-    })
 }
 
 /// The properties of an object schema, `allOf` parts merged (later parts win, keeping the first position), with the
@@ -471,7 +408,7 @@ impl<'a> Gen<'a> {
     /// An event's example: inline `example`, else the first of `examples` (resolving `#/components/examples`).
     fn example(&self, media: &Yaml, at: &str) -> Result<Option<Json>, String> {
         if let Some(example) = media.get("example") {
-            return to_json(example, at).map(Some);
+            return crate::codegen::to_json(example, at).map(Some);
         }
         let Some(first) = media.get("examples").and_then(Yaml::as_mapping).and_then(|m| m.values().next()) else {
             return Ok(None);
@@ -490,7 +427,7 @@ impl<'a> Gen<'a> {
             None => first,
         };
         let value = example.get("value").ok_or_else(|| format!("codegen: {at}: an example has no `value`"))?;
-        to_json(value, at).map(Some)
+        crate::codegen::to_json(value, at).map(Some)
     }
 
     /// The Rust name of a component schema, generating it on first use.
