@@ -35,9 +35,9 @@ use std::process::{Command, Stdio};
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
-mod docs;
+pub(crate) mod docs;
 mod examples;
-mod names;
+pub(crate) mod names;
 mod render;
 
 use docs::{capitalized, deprecation_note, doc_or, first_paragraph, generic_field_doc, sanitize, sentence};

@@ -30,12 +30,7 @@ use serde_yaml::Value as Yaml;
 
 // The naming and rustdoc helpers of the `clerk-api` generator (`pub(super)` there), compiled here a second time so
 // that both generators name and document things the same way. Not every helper is used by this half.
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "codegen_api/docs.rs"]
-mod docs;
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "codegen_api/names.rs"]
-mod names;
+use crate::codegen_api::{docs, names};
 
 use docs::{deprecation_note, doc, doc_or, first_paragraph, generic_field_doc, sanitize, sentence};
 use names::{camel, enum_variants, field_ident};
@@ -44,17 +39,6 @@ use names::{camel, enum_variants, field_ident};
 pub(crate) const OUTPUT_DIR: &str = "crates/clerk-webhooks/src/generated";
 /// The webhooks spec's file name; it is read from the directory of the Backend API spec.
 pub(crate) const SPEC_FILE: &str = "webhooks-2025-04-15.yml";
-/// How wide generated doc comments are wrapped (before indentation); used by [`docs`].
-const DOC_WIDTH: usize = 100;
-/// Rust keywords (strict and reserved) that can be raw identifiers; used by [`names`].
-const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn", "else", "enum",
-    "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move",
-    "mut", "override", "priv", "pub", "ref", "return", "static", "struct", "trait", "true", "try", "type", "typeof",
-    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
-];
-/// Keywords that cannot be raw identifiers; used by [`names`].
-const NON_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
 /// The prefix of a component schema reference.
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
 /// The prefix of a component example reference.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::DOC_WIDTH;
 
 /// The first paragraph of a description, on one line.
-pub(super) fn first_paragraph(s: &str) -> String {
+pub(crate) fn first_paragraph(s: &str) -> String {
     let mut out = Vec::new();
     for line in s.trim().lines() {
         let line = line.trim();
@@ -19,7 +19,7 @@ pub(super) fn first_paragraph(s: &str) -> String {
 }
 
 /// A description's first paragraph made safe for rustdoc, or `fallback`.
-pub(super) fn doc_or(desc: Option<&str>, fallback: &str) -> String {
+pub(crate) fn doc_or(desc: Option<&str>, fallback: &str) -> String {
     match desc.map(first_paragraph).filter(|s| !s.is_empty()) {
         Some(d) => sentence(&sanitize(&d)),
         None => fallback.to_owned(),
@@ -27,24 +27,24 @@ pub(super) fn doc_or(desc: Option<&str>, fallback: &str) -> String {
 }
 
 /// Text with its first letter upper-case.
-pub(super) fn capitalized(s: &str) -> String {
+pub(crate) fn capitalized(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// Text ending like a sentence.
-pub(super) fn sentence(s: &str) -> String {
+pub(crate) fn sentence(s: &str) -> String {
     if s.ends_with(['.', '!', '?', ':']) { s.to_owned() } else { format!("{s}.") }
 }
 
 /// A generic field doc.
-pub(super) fn generic_field_doc(json: &str) -> String {
+pub(crate) fn generic_field_doc(json: &str) -> String {
     format!("The `{json}` field.")
 }
 
 /// Markdown made safe for rustdoc: code spans kept, markdown links kept (site-relative ones made absolute), bare
 /// URLs wrapped in `<>`, other brackets escaped, `<`/`>` as entities.
-pub(super) fn sanitize(s: &str) -> String {
+pub(crate) fn sanitize(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 8);
     let mut i = 0;
@@ -143,7 +143,7 @@ fn block_marker(word: &str) -> bool {
 }
 
 /// Doc text wrapped into lines that never start a markdown block.
-pub(super) fn wrap(text: &str) -> Vec<String> {
+pub(crate) fn wrap(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     for (i, word) in text.split_whitespace().enumerate() {
@@ -165,7 +165,7 @@ pub(super) fn wrap(text: &str) -> Vec<String> {
 }
 
 /// Writes `///` lines; paragraphs are separated by `\n\n` in `text`.
-pub(super) fn doc(out: &mut String, indent: &str, text: &str) {
+pub(crate) fn doc(out: &mut String, indent: &str, text: &str) {
     for (i, para) in text.split("\n\n").enumerate() {
         if i > 0 {
             let _ = writeln!(out, "{indent}///");
@@ -178,7 +178,7 @@ pub(super) fn doc(out: &mut String, indent: &str, text: &str) {
 
 /// A deprecation note from a description: the `Deprecated:` sentence, else one naming a replacement (`use … instead`,
 /// `in favor of …`), else a generic note (for an operation or for a field).
-pub(super) fn deprecation_note(desc: &str, operation: bool) -> String {
+pub(crate) fn deprecation_note(desc: &str, operation: bool) -> String {
     let text = desc.split_whitespace().collect::<Vec<_>>().join(" ");
     if let Some(pos) = text.find("Deprecated:") {
         let rest = text[pos + "Deprecated:".len()..].trim();

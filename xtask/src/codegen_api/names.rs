@@ -4,7 +4,7 @@ use super::{KEYWORDS, NON_RAW};
 
 /// The words of an identifier in any case: `getM2MTokens` → get, M2M, Tokens; `SAMLConnection` → SAML, Connection.
 /// `OAuth` is one word.
-pub(super) fn words(s: &str) -> Vec<String> {
+pub(crate) fn words(s: &str) -> Vec<String> {
     let s = s.replace("OAuth", "Oauth");
     let mut out = Vec::new();
     for seg in s.split(|c: char| !c.is_ascii_alphanumeric()).filter(|s| !s.is_empty()) {
@@ -26,7 +26,7 @@ pub(super) fn words(s: &str) -> Vec<String> {
 }
 
 /// UpperCamel case.
-pub(super) fn camel(s: &str) -> String {
+pub(crate) fn camel(s: &str) -> String {
     let mut out = String::new();
     for w in words(s) {
         let lower = w.to_ascii_lowercase();
@@ -40,12 +40,12 @@ pub(super) fn camel(s: &str) -> String {
 }
 
 /// snake case.
-pub(super) fn snake(s: &str) -> String {
+pub(crate) fn snake(s: &str) -> String {
     words(s).iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>().join("_")
 }
 
 /// A Rust field or method name for a wire name.
-pub(super) fn field_ident(s: &str) -> String {
+pub(crate) fn field_ident(s: &str) -> String {
     let mut name = snake(s);
     if name.is_empty() {
         name = "field".to_owned();
@@ -62,12 +62,12 @@ pub(super) fn field_ident(s: &str) -> String {
 }
 
 /// The group struct of an accessor: `organization_memberships` → `OrganizationMemberships`.
-pub(super) fn group_type(group: &str) -> String {
+pub(crate) fn group_type(group: &str) -> String {
     camel(group)
 }
 
 /// Variant names for enum values: UpperCamel, `-x` → `XDesc`, `*` → `Any`, unique.
-pub(super) fn enum_variants(values: &[String]) -> Vec<(String, String)> {
+pub(crate) fn enum_variants(values: &[String]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for v in values {
         let mut name = camel(v);
