@@ -1,4 +1,4 @@
-//! The server side of `cargo xtask loadbench` (see `xtask/src/loadbench.rs`): four apps in one process, each on its
+//! The server side of `cargo xtask loadbench` (see `xtask/src/loadbench.rs`): eight apps in one process, each on its
 //! own loopback port, all wired to one in-process `clerk-testing` emulator.
 //!
 //! | app | what it is |
@@ -7,6 +7,8 @@
 //! | `axum_clerk` | the axum example app, unchanged (`crates/clerk-axum/examples/axum.rs`), around a `ClerkLayer` |
 //! | `actix_plain` | the actix example's routes and scope without `ClerkMiddleware`, same `/me` JSON |
 //! | `actix_clerk` | the actix example app, unchanged (`crates/clerk-actix/examples/actix.rs`), around a `ClerkMiddleware` |
+//! | `axum_nocache`, `actix_nocache` | the example apps with a verifier whose verified-token cache is off: a full verification on every request |
+//! | `axum_rsa`, `actix_rsa` | the `_plain` apps whose `/me` first does the bare RSA check of the floor (below): the RSA floor over HTTP |
 //!
 //! Keys: networkless, the emulator's public PEM (`jwt_key`, as `CLERK_JWT_KEY`), authorized party
 //! `http://localhost:3000`; no user fetch. After startup nothing talks to the emulator, so it is not on the hot path.
@@ -96,6 +98,15 @@ fn me_json(auth: &SessionAuth) -> Value {
 
 fn verifier(pem: &str) -> Result<Verifier, BoxError> {
     Ok(Verifier::builder().jwt_key(pem)?.authorized_parties([AUTHORIZED_PARTY]).build()?)
+}
+
+/// The same verifier without a verified-token cache: every request pays a full verification.
+fn verifier_without_cache(pem: &str) -> Result<Verifier, BoxError> {
+    Ok(Verifier::builder()
+        .jwt_key(pem)?
+        .authorized_parties([AUTHORIZED_PARTY])
+        .token_cache(clerk_core::TokenCacheConfig::disabled())
+        .build()?)
 }
 
 async fn prefill(verifier: &Verifier, fillers: &[String]) -> Result<(), BoxError> {
@@ -233,7 +244,8 @@ fn bearer(token: &str) -> http::HeaderMap {
 
 /// What authentication costs in-process, one thread, no HTTP: `Verifier::verify` and `Authenticator::authenticate`
 /// (what both middlewares call) on distinct tokens (fresh pre-filled verifiers, 5 000 tokens each, batches of 500)
-/// and on one repeated token (cache hit; batches of 10 000). Medians of the batches, ns per call.
+/// and on one repeated token (cache hit; batches of 10 000; and without a token cache, batches of 500). Medians of
+/// the batches, ns per call.
 async fn auth_cost(pem: &str, fillers: &[String], distinct: &[String], token: &str) -> Result<Value, BoxError> {
     let n = distinct.len().min(10_000) / 2;
     let v = verifier(pem)?;
@@ -260,7 +272,18 @@ async fn auth_cost(pem: &str, fillers: &[String], distinct: &[String], token: &s
         batches.push(t.elapsed().as_nanos() as f64 / chunk.len() as f64);
     }
     let authenticate_distinct = median_ns(batches);
+    // The repeated token on an authenticator without a token cache: a full verification every call.
+    let nocache = Authenticator::builder().verifier(verifier_without_cache(pem)?).build()?;
     let h = bearer(token);
+    let mut batches = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        for _ in 0..500 {
+            std::hint::black_box(nocache.authenticate(&h).await.map_err(|e| e.reason())?.ok_or("no credentials")?);
+        }
+        batches.push(t.elapsed().as_nanos() as f64 / 500.0);
+    }
+    let authenticate_nocache = median_ns(batches);
     v.verify(token).await?;
     auth.authenticate(&h).await.map_err(|e| e.reason())?;
     let (mut vb, mut ab) = (Vec::new(), Vec::new());
@@ -284,19 +307,52 @@ async fn auth_cost(pem: &str, fillers: &[String], distinct: &[String], token: &s
         "authenticate_future_bytes": authenticate_future_bytes,
         "verify_distinct_ns": verify_distinct,
         "authenticate_distinct_ns": authenticate_distinct,
+        "authenticate_nocache_ns": authenticate_nocache,
         "verify_repeated_ns": median_ns(vb),
         "authenticate_repeated_ns": median_ns(ab),
     }))
 }
 
-async fn serve_axum_plain(listener: tokio::net::TcpListener, auth: Arc<SessionAuth>) {
+/// The floor's RSA check (the repeated token's signature over its signing input, with the same key), done by the
+/// `_rsa` apps on every request.
+struct RsaCheck {
+    key: VerifyingKey,
+    input: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl RsaCheck {
+    fn new(pem: &str, token: &str) -> Result<Self, BoxError> {
+        let key = VerifyingKey::from_pem(pem)?;
+        let dot = token.rfind('.').ok_or("token has no signature")?;
+        let signature = b64url_decode(&token[dot + 1..]).ok_or("signature not base64url")?;
+        let check = Self { key, input: token.as_bytes()[..dot].to_vec(), signature };
+        if !check.run() {
+            return Err("the floor key does not verify the token".into());
+        }
+        Ok(check)
+    }
+
+    fn run(&self) -> bool {
+        self.key.verify(Algorithm::RS256, std::hint::black_box(&self.input), &self.signature)
+    }
+}
+
+/// The unprotected axum app; with `rsa`, `/me` first does the floor's RSA check (500 if it fails).
+async fn serve_axum_plain(listener: tokio::net::TcpListener, auth: Arc<SessionAuth>, rsa: Option<Arc<RsaCheck>>) {
     use axum::routing::get;
     let app = axum::Router::new()
         .route(
             "/me",
             get(move || {
                 let auth = Arc::clone(&auth);
-                async move { axum::Json(me_json(&auth)) }
+                let rsa = rsa.clone();
+                async move {
+                    if rsa.is_some_and(|r| !r.run()) {
+                        return Err(http::StatusCode::INTERNAL_SERVER_ERROR);
+                    }
+                    Ok(axum::Json(me_json(&auth)))
+                }
             }),
         )
         .route("/user", get(|| async { "user" }))
@@ -310,42 +366,89 @@ async fn actix_me_plain(auth: actix_web::web::Data<SessionAuth>) -> actix_web::w
     actix_web::web::Json(me_json(&auth))
 }
 
-/// Starts both actix apps on one actix System (its own thread), `workers` workers each; answers their ports.
-fn start_actix(auth: Authenticator, session: SessionAuth, workers: usize) -> Result<(u16, u16), BoxError> {
+async fn actix_me_rsa(
+    auth: actix_web::web::Data<SessionAuth>,
+    rsa: actix_web::web::Data<RsaCheck>,
+) -> Result<actix_web::web::Json<Value>, actix_web::Error> {
+    if !rsa.run() {
+        return Err(actix_web::error::ErrorInternalServerError("rsa"));
+    }
+    Ok(actix_web::web::Json(me_json(&auth)))
+}
+
+/// The actix apps' ports.
+struct ActixPorts {
+    plain: u16,
+    clerk: u16,
+    nocache: u16,
+    rsa: u16,
+}
+
+/// Starts the four actix apps (unprotected, protected, protected without a token cache, unprotected with the RSA
+/// check) on one actix System (its own thread), `workers` workers each; answers their ports.
+fn start_actix(
+    auth: Authenticator,
+    auth_nocache: Authenticator,
+    session: SessionAuth,
+    rsa: RsaCheck,
+    workers: usize,
+) -> Result<ActixPorts, BoxError> {
     use actix_web::{App, HttpServer, web};
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new().name("actix-system".to_owned()).spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let clerk = clerk_actix::ClerkMiddleware::new(auth);
-            let clerk_server = HttpServer::new(move || {
-                let clerk = clerk.clone();
-                App::new().configure(move |cfg| actix_example::app(cfg, clerk, None))
-            })
-            .workers(workers)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
-            .expect("bind actix_clerk");
+            let protected = |auth: Authenticator, name: &str| {
+                let clerk = clerk_actix::ClerkMiddleware::new(auth);
+                HttpServer::new(move || {
+                    let clerk = clerk.clone();
+                    App::new().configure(move |cfg| actix_example::app(cfg, clerk, None))
+                })
+                .workers(workers)
+                .disable_signals()
+                .bind(("127.0.0.1", 0))
+                .unwrap_or_else(|e| panic!("bind {name}: {e}"))
+            };
+            let clerk_server = protected(auth, "actix_clerk");
+            let nocache_server = protected(auth_nocache, "actix_nocache");
             let data = web::Data::new(session);
-            let plain_server = HttpServer::new(move || {
-                // The example's routing (`/health`, then a scope with `/me` first), without the middleware.
-                App::new().app_data(data.clone()).route("/health", web::get().to(|| async { "ok" })).service(
-                    web::scope("")
-                        .route("/me", web::get().to(actix_me_plain))
-                        .route("/user", web::get().to(|| async { "user" }))
-                        .route("/optional", web::get().to(|| async { "optional" }))
-                        .service(web::resource("/org-admin").route(web::get().to(|| async { "admin" }))),
-                )
-            })
-            .workers(workers)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
-            .expect("bind actix_plain");
-            let ports = (plain_server.addrs()[0].port(), clerk_server.addrs()[0].port());
-            let plain = actix_web::rt::spawn(plain_server.run());
-            let clerk = clerk_server.run();
+            let rsa = web::Data::new(rsa);
+            let unprotected = |with_rsa: bool, name: &str| {
+                let (data, rsa) = (data.clone(), rsa.clone());
+                HttpServer::new(move || {
+                    // The example's routing (`/health`, then a scope with `/me` first), without the middleware.
+                    let me = if with_rsa { web::get().to(actix_me_rsa) } else { web::get().to(actix_me_plain) };
+                    App::new()
+                        .app_data(data.clone())
+                        .app_data(rsa.clone())
+                        .route("/health", web::get().to(|| async { "ok" }))
+                        .service(
+                            web::scope("")
+                                .route("/me", me)
+                                .route("/user", web::get().to(|| async { "user" }))
+                                .route("/optional", web::get().to(|| async { "optional" }))
+                                .service(web::resource("/org-admin").route(web::get().to(|| async { "admin" }))),
+                        )
+                })
+                .workers(workers)
+                .disable_signals()
+                .bind(("127.0.0.1", 0))
+                .unwrap_or_else(|e| panic!("bind {name}: {e}"))
+            };
+            let plain_server = unprotected(false, "actix_plain");
+            let rsa_server = unprotected(true, "actix_rsa");
+            let ports = ActixPorts {
+                plain: plain_server.addrs()[0].port(),
+                clerk: clerk_server.addrs()[0].port(),
+                nocache: nocache_server.addrs()[0].port(),
+                rsa: rsa_server.addrs()[0].port(),
+            };
+            let servers = [plain_server.run(), clerk_server.run(), nocache_server.run(), rsa_server.run()];
             tx.send(ports).expect("ports");
-            let _ = clerk.await;
-            let _ = plain.await;
+            for server in servers {
+                actix_web::rt::spawn(server);
+            }
+            // Serve until the process exits.
+            std::future::pending::<()>().await;
         });
     })?;
     Ok(rx.recv_timeout(Duration::from_secs(30))?)
@@ -390,10 +493,19 @@ async fn main() -> Result<(), BoxError> {
     let bind = || tokio::net::TcpListener::bind("127.0.0.1:0");
     let (axum_plain, axum_clerk) = (bind().await?, bind().await?);
     let ports_axum = (axum_plain.local_addr()?.port(), axum_clerk.local_addr()?.port());
-    tokio::spawn(serve_axum_plain(axum_plain, Arc::new(session.clone())));
+    tokio::spawn(serve_axum_plain(axum_plain, Arc::new(session.clone()), None));
+    let axum_rsa = bind().await?;
+    let port_axum_rsa = axum_rsa.local_addr()?.port();
+    tokio::spawn(serve_axum_plain(axum_rsa, Arc::new(session.clone()), Some(Arc::new(RsaCheck::new(&pem, &token)?))));
     let app = axum_example::app(clerk_axum::ClerkLayer::new(axum_auth), None);
     tokio::spawn(async move { axum::serve(axum_clerk, app).await.expect("axum_clerk") });
-    let ports_actix = start_actix(actix_auth, session, cores)?;
+    let axum_nocache = bind().await?;
+    let port_axum_nocache = axum_nocache.local_addr()?.port();
+    let auth_nocache = Authenticator::builder().verifier(verifier_without_cache(&pem)?).build()?;
+    let app_nocache = axum_example::app(clerk_axum::ClerkLayer::new(auth_nocache), None);
+    tokio::spawn(async move { axum::serve(axum_nocache, app_nocache).await.expect("axum_nocache") });
+    let actix_nocache = Authenticator::builder().verifier(verifier_without_cache(&pem)?).build()?;
+    let ports_actix = start_actix(actix_auth, actix_nocache, session, RsaCheck::new(&pem, &token)?, cores)?;
 
     let ready = json!({
         "pid": std::process::id(),
@@ -401,8 +513,12 @@ async fn main() -> Result<(), BoxError> {
         "ports": {
             "axum_plain": ports_axum.0,
             "axum_clerk": ports_axum.1,
-            "actix_plain": ports_actix.0,
-            "actix_clerk": ports_actix.1,
+            "axum_nocache": port_axum_nocache,
+            "axum_rsa": port_axum_rsa,
+            "actix_plain": ports_actix.plain,
+            "actix_clerk": ports_actix.clerk,
+            "actix_nocache": ports_actix.nocache,
+            "actix_rsa": ports_actix.rsa,
         },
         "token": token,
         "token_bytes": token.len(),

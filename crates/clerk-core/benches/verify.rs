@@ -1,5 +1,6 @@
 //! Session-token verification benchmarks: the aws-lc-rs floor, josekit, jsonwebtoken and this crate's `Verifier`
-//! (cold, cold with cache inserts, warm, malformed input, two-thread scaling), all on one RS256 RSA-2048 token of
+//! (cold, cold with cache inserts, the same distinct tokens without a cache, warm, malformed input, two-thread
+//! scaling), all on one RS256 RSA-2048 token of
 //! about 1 KB (998 bytes) shaped like a Clerk v2 session token.
 //!
 //! `cargo bench -p clerk-core --bench verify` runs the criterion groups, then re-measures every case with a fixed,
@@ -72,6 +73,8 @@ struct Fixture {
     cold: Verifier,
     warm: Verifier,
     distinct: Mutex<Distinct>,
+    /// The same distinct tokens through a verifier without a token cache.
+    distinct_nocache: Mutex<Distinct>,
     malformed: Vec<(&'static str, String, Reason)>,
 }
 
@@ -84,18 +87,21 @@ struct Fixture {
 struct Distinct {
     fillers: Vec<String>,
     tokens: Vec<String>,
+    cache: TokenCacheConfig,
     verifier: Verifier,
     next: usize,
 }
 
 impl Distinct {
-    fn new(fillers: Vec<String>, tokens: Vec<String>) -> Self {
-        let verifier = Self::fresh_verifier(&fillers);
-        Self { fillers, tokens, verifier, next: 0 }
+    /// With the token cache on (`fillers` fill it before each pass) or off (`TokenCacheConfig::disabled()`, no
+    /// fillers: the same distinct tokens, no cache work, which tells the cache's cost from the tokens' own).
+    fn new(fillers: Vec<String>, tokens: Vec<String>, cache: TokenCacheConfig) -> Self {
+        let verifier = Self::fresh_verifier(&fillers, cache);
+        Self { fillers, tokens, cache, verifier, next: 0 }
     }
 
-    fn fresh_verifier(fillers: &[String]) -> Verifier {
-        let v = verifier(support::key_a(), TokenCacheConfig::capacity(DISTINCT_CACHE_CAPACITY));
+    fn fresh_verifier(fillers: &[String], cache: TokenCacheConfig) -> Verifier {
+        let v = verifier(support::key_a(), cache);
         for filler in fillers {
             assert!(clerk(&v, filler));
         }
@@ -108,7 +114,7 @@ impl Distinct {
         let mut spent = Duration::ZERO;
         while left > 0 {
             if self.next == self.tokens.len() {
-                self.verifier = Self::fresh_verifier(&self.fillers);
+                self.verifier = Self::fresh_verifier(&self.fillers, self.cache);
                 self.next = 0;
             }
             let chunk = left.min(self.tokens.len() - self.next);
@@ -190,7 +196,8 @@ fn fixture() -> Fixture {
     let mut tokens = mint_distinct(key, now, DISTINCT_CACHE_CAPACITY + DISTINCT_TOKENS);
     eprintln!("minted {} distinct tokens in {:.1?}", tokens.len(), mint_start.elapsed());
     let fillers: Vec<String> = tokens.drain(..DISTINCT_CACHE_CAPACITY).collect();
-    let distinct = Mutex::new(Distinct::new(fillers, tokens));
+    let distinct_nocache = Mutex::new(Distinct::new(Vec::new(), tokens.clone(), TokenCacheConfig::disabled()));
+    let distinct = Mutex::new(Distinct::new(fillers, tokens, TokenCacheConfig::capacity(DISTINCT_CACHE_CAPACITY)));
 
     // Malformed inputs. A full-size token whose header segment holds a character outside base64url.
     let (h64, rest) = token.split_once('.').unwrap();
@@ -218,6 +225,7 @@ fn fixture() -> Fixture {
         cold: verifier(key, TokenCacheConfig::disabled()),
         warm: verifier(key, TokenCacheConfig::default()),
         distinct,
+        distinct_nocache,
         malformed,
     }
 }
@@ -396,6 +404,9 @@ fn criterion_groups(c: &mut Criterion, f: &Fixture) {
         configure(&mut g);
         g.bench_function("cold", |b| b.iter(|| clerk(&f.cold, &f.token)));
         g.bench_function("cold_distinct", |b| b.iter_custom(|iters| f.distinct.lock().unwrap().run(iters)));
+        g.bench_function("cold_distinct_nocache", |b| {
+            b.iter_custom(|iters| f.distinct_nocache.lock().unwrap().run(iters));
+        });
         g.bench_function("warm", |b| b.iter(|| clerk(&f.warm, &f.token)));
         for (name, token, _) in &f.malformed {
             g.bench_function(format!("malformed/{name}"), |b| b.iter(|| clerk_reject(&f.cold, token)));
@@ -469,6 +480,7 @@ fn summary<'f>(f: &'f Fixture) {
     add("jsonwebtoken/full", SLOW_BATCH, Box::new(|n| timed(n, || assert!(jsonwebtoken_full(f, black_box(&f.token))))));
     add("clerk/cold", SLOW_BATCH, Box::new(|n| timed(n, || assert!(clerk(&f.cold, &f.token)))));
     add("clerk/cold_distinct", SLOW_BATCH, Box::new(|n| f.distinct.lock().unwrap().run(n)));
+    add("clerk/cold_distinct_nocache", SLOW_BATCH, Box::new(|n| f.distinct_nocache.lock().unwrap().run(n)));
     add("clerk/warm", FAST_BATCH, Box::new(|n| timed(n, || assert!(clerk(&f.warm, &f.token)))));
     for (name, token, _) in &f.malformed {
         let label: &'static str = match *name {
@@ -533,6 +545,14 @@ fn summary<'f>(f: &'f Fixture) {
     };
     ratio("clerk/cold ÷ floor", "clerk/cold", "floor/aws_lc_rs", "≤ 1.15×", &|r| r <= 1.15);
     ratio("clerk/cold_distinct ÷ floor", "clerk/cold_distinct", "floor/aws_lc_rs", "≤ 1.15×", &|r| r <= 1.15);
+    // Decomposition: the same distinct tokens without the token cache (the cache's own cost is the difference).
+    ratio(
+        "clerk/cold_distinct_nocache ÷ floor",
+        "clerk/cold_distinct_nocache",
+        "floor/aws_lc_rs",
+        "≤ 1.15×",
+        &|r| r <= 1.15,
+    );
     ratio("jsonwebtoken ÷ clerk/cold", "jsonwebtoken/full", "clerk/cold", "≥ 1.2×", &|r| r >= 1.2);
     ratio("josekit ÷ clerk/cold", "josekit/full", "clerk/cold", "≥ 1.3×", &|r| r >= 1.3);
     ratio("2-thread speed-up (threads/1 ÷ threads/2)", "clerk/threads/1", "clerk/threads/2", "≥ 1.9×", &|r| {

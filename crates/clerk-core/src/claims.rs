@@ -174,6 +174,130 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
     }
 }
 
+/// The `fva` claim: minutes since the first and the second factor were verified. Informational, so never fatal: any
+/// value but exactly two integers reads as absent (and reverification checks fail closed). Parsed in one pass
+/// without buffering the value (an untagged enum would copy it into serde's intermediate `Content` first).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Fva(pub(crate) Option<[i64; 2]>);
+
+/// Visits any JSON value; `Fva` for the top level, `Option<i64>` for an array element.
+struct FvaVisitor;
+
+impl<'de> Visitor<'de> for FvaVisitor {
+    type Value = Fva;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Fva, A::Error> {
+        let mut out = [0i64; 2];
+        let (mut n, mut ok) = (0usize, true);
+        while let Some(item) = seq.next_element::<LenientI64>()? {
+            match (out.get_mut(n), item.0) {
+                (Some(slot), Some(v)) => *slot = v,
+                _ => ok = false,
+            }
+            n = n.saturating_add(1);
+        }
+        Ok(Fva((ok && n == 2).then_some(out)))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Fva, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Fva(None))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Fva, E> {
+        Ok(Fva(None))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Fva, E> {
+        Ok(Fva(None))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Fva, E> {
+        Ok(Fva(None))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Fva, E> {
+        Ok(Fva(None))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Fva, E> {
+        Ok(Fva(None))
+    }
+
+    fn visit_unit<E>(self) -> Result<Fva, E> {
+        Ok(Fva(None))
+    }
+
+    fn visit_none<E>(self) -> Result<Fva, E> {
+        Ok(Fva(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Fva, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fva {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FvaVisitor)
+    }
+}
+
+/// An array element of `fva`: an integer that fits `i64`, or `None` for anything else (consumed, never an error).
+struct LenientI64(Option<i64>);
+
+impl<'de> Deserialize<'de> for LenientI64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LenientI64;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            fn visit_i64<E>(self, v: i64) -> Result<LenientI64, E> {
+                Ok(LenientI64(Some(v)))
+            }
+
+            fn visit_u64<E>(self, v: u64) -> Result<LenientI64, E> {
+                Ok(LenientI64(i64::try_from(v).ok()))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<LenientI64, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(LenientI64(None))
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<LenientI64, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LenientI64(None))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<LenientI64, E> {
+                Ok(LenientI64(None))
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<LenientI64, E> {
+                Ok(LenientI64(None))
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<LenientI64, E> {
+                Ok(LenientI64(None))
+            }
+
+            fn visit_unit<E>(self) -> Result<LenientI64, E> {
+                Ok(LenientI64(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Every claim this SDK reads, v1 and v2 together. Unknown claims are ignored here and stay readable through the
 /// raw payload. A claim of the wrong type fails the token (`token-verification-failed`, as the official SDKs), except
 /// the informational ones marked
@@ -198,7 +322,7 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) sts: Option<Str<'a>>,
     pub(crate) act: Option<Actor>,
     #[serde(default)]
-    pub(crate) fva: Lenient<[i64; 2]>,
+    pub(crate) fva: Fva,
     pub(crate) v: Option<u32>,
     // v1
     #[serde(borrow)]
@@ -304,6 +428,30 @@ mod tests {
         assert!(c.org_permissions.0.is_none());
         let c: RawClaims<'_> = serde_json::from_str(r#"{"sub":"user_1","fva":[3,-1]}"#).unwrap();
         assert_eq!(c.fva.0, Some([3, -1]));
+        // Anything but exactly two integers that fit i64 reads as absent, and never fails the claims.
+        for fva in [
+            "null",
+            "true",
+            "7",
+            "1.5",
+            r#""3,4""#,
+            "[]",
+            "[1]",
+            "[1,2,3]",
+            "[1,2.0]",
+            "[1,9223372036854775808]",
+            r#"[1,"2"]"#,
+            "[[1],2]",
+            r#"[{"a":[1,2]},2]"#,
+            r#"{"0":1,"1":2}"#,
+        ] {
+            let json = format!(r#"{{"sub":"user_1","fva":{fva},"sid":"sess_1"}}"#);
+            let c: RawClaims<'_> = serde_json::from_str(&json).unwrap_or_else(|e| panic!("fva {fva}: {e}"));
+            assert!(c.fva.0.is_none(), "fva {fva}");
+            assert_eq!(c.sid.as_ref().map(Str::as_str), Some("sess_1"), "fva {fva}: the rest still parses");
+        }
+        let c: RawClaims<'_> = serde_json::from_str(r#"{"sub":"user_1","fva":[0,9223372036854775807]}"#).unwrap();
+        assert_eq!(c.fva.0, Some([0, i64::MAX]));
         assert!(serde_json::from_str::<RawClaims<'_>>(r#"{"sub":1}"#).is_err());
         assert!(serde_json::from_str::<RawClaims<'_>>(r#"{"exp":"1"}"#).is_err());
         assert!(serde_json::from_str::<RawClaims<'_>>(r#"{"sub":"a","sub":"b"}"#).is_err());

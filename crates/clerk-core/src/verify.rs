@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -272,9 +273,35 @@ struct MachineClaims {
 /// The key store must load keys before this token can be checked (its `kid`).
 struct NeedKeys(Option<String>);
 
+/// A key the store resolved for a token, and the generation of the key set it came from.
+type ResolvedKey = (Arc<crate::jwk::VerifyingKey>, u64);
+
+/// What a verification decodes into, owned by the caller (on its stack, in a synchronous frame) so that the decoded
+/// parts borrow from it instead of allocating: the header and the signature land in uninitialised stack buffers (no
+/// zeroing), the payload in a `String` that later moves into the auth object.
+struct Scratch {
+    header: [MaybeUninit<u8>; SMALL_HEADER],
+    /// Headers longer than [`SMALL_HEADER`] decoded bytes (up to [`MAX_HEADER`]).
+    large_header: Vec<u8>,
+    signature: [MaybeUninit<u8>; MAX_SIG],
+    payload: String,
+}
+
+impl Scratch {
+    const fn new() -> Self {
+        Self {
+            header: [MaybeUninit::uninit(); SMALL_HEADER],
+            large_header: Vec::new(),
+            signature: [MaybeUninit::uninit(); MAX_SIG],
+            payload: String::new(),
+        }
+    }
+}
+
 /// The parts of a compact JWS that survived steps 1 and 2.
 struct Decoded<'t, 'p, C> {
-    header_kid: Option<String>,
+    /// The header's `kid`, borrowed from the decoded header (owned only when it held JSON escapes).
+    header_kid: Option<Cow<'p, str>>,
     alg: Algorithm,
     typ: Typ,
     cat: Cat,
@@ -284,7 +311,7 @@ struct Decoded<'t, 'p, C> {
     /// The claims, parsed once; `None` when the payload is a JSON object whose claims have the wrong types
     /// (reported as `token-verification-failed` only after the signature check, as Clerk orders it).
     claims: Option<C>,
-    signature: Vec<u8>,
+    signature: &'p [u8],
 }
 
 impl<C> Decoded<'_, '_, C> {
@@ -294,7 +321,7 @@ impl<C> Decoded<'_, '_, C> {
         if !key.allows(self.alg) {
             return Err(VerifyError::with_detail(Reason::TokenInvalidAlgorithm, "key does not allow the token's alg"));
         }
-        if !key.verify(self.alg, self.signing_input, &self.signature) {
+        if !key.verify(self.alg, self.signing_input, self.signature) {
             return Err(VerifyError::new(Reason::TokenInvalidSignature));
         }
         Ok(())
@@ -314,11 +341,11 @@ fn b64url_decode(input: &[u8]) -> Option<Vec<u8>> {
     base64_simd::URL_SAFE_NO_PAD.decode_to_vec(input).ok()
 }
 
-/// [`b64url_decode`] into `out`; the decoded bytes.
-fn b64url_decode_into<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+/// [`b64url_decode`] into the (uninitialised) `out`; the decoded bytes. `None` when `out` is too small.
+fn b64url_decode_into<'o>(input: &[u8], out: &'o mut [MaybeUninit<u8>]) -> Option<&'o [u8]> {
     let n = base64_simd::URL_SAFE_NO_PAD.decoded_length(input).ok()?;
     let out = out.get_mut(..n)?;
-    base64_simd::URL_SAFE_NO_PAD.decode(input, base64_simd::Out::from_slice(out)).ok().map(|s| &*s)
+    base64_simd::URL_SAFE_NO_PAD.decode(input, base64_simd::Out::from_uninit_slice(out)).ok().map(|s| &*s)
 }
 
 impl Verifier {
@@ -345,14 +372,25 @@ impl Verifier {
     /// # Errors
     /// A [`VerifyError`] whose [`reason()`](VerifyError::reason) is Clerk's reason code.
     pub async fn verify(&self, token: &str) -> Result<SessionAuth, VerifyError> {
-        // Everything but loading keys is synchronous, so the future holds almost nothing across its only await
-        // (a small future is cheap to move and box: the middlewares box one per request).
-        match self.verify_now(token, None) {
+        self.with_keys(|key| self.verify_now(token, key)).await
+    }
+
+    /// Runs a synchronous verification core (`verify_now`, `machine_now`) without a key; when it needs keys, loads
+    /// them and runs it once more with the key the store resolved.
+    ///
+    /// Everything but loading keys is synchronous, so the future holds almost nothing across its only await (a small
+    /// future is cheap to move and box: the middlewares box one per request), and the decode buffers live only in
+    /// the synchronous frames.
+    async fn with_keys<T>(
+        &self,
+        now: impl Fn(Option<ResolvedKey>) -> Result<Result<T, VerifyError>, NeedKeys>,
+    ) -> Result<T, VerifyError> {
+        match now(None) {
             Ok(done) => done,
             Err(NeedKeys(kid)) => {
                 // Rare (first use, unknown kid): the key store's future is boxed to keep this one small.
                 let found = Box::pin(self.inner.keys.resolve(kid.as_deref())).await?;
-                match self.verify_now(token, Some(found)) {
+                match now(Some(found)) {
                     Ok(done) => done,
                     Err(NeedKeys(_)) => Err(VerifyError::new(Reason::JwkKidMismatch)),
                 }
@@ -362,11 +400,7 @@ impl Verifier {
 
     /// [`verify`](Self::verify) up to the key: `Err(NeedKeys)` when the key store has no usable key for the token's
     /// `kid` without loading keys; `key` is the key the store then resolved.
-    fn verify_now(
-        &self,
-        token: &str,
-        key: Option<(Arc<crate::jwk::VerifyingKey>, u64)>,
-    ) -> Result<Result<SessionAuth, VerifyError>, NeedKeys> {
+    fn verify_now(&self, token: &str, key: Option<ResolvedKey>) -> Result<Result<SessionAuth, VerifyError>, NeedKeys> {
         let inner = &*self.inner;
         if token.len() > inner.options.max_token_bytes {
             return Ok(Err(invalid("token exceeds the size bound")));
@@ -378,8 +412,8 @@ impl Verifier {
         {
             return Ok(hit);
         }
-        let mut payload = String::new();
-        let decoded = match decode::<RawClaims<'_>>(token, &inner.options, Expect::Session, &mut payload) {
+        let mut scratch = Scratch::new();
+        let decoded = match decode::<RawClaims<'_>>(token, &inner.options, Expect::Session, &mut scratch) {
             Ok(d) => d,
             Err(e) => return Ok(Err(e)),
         };
@@ -396,13 +430,14 @@ impl Verifier {
             Some(found) => found,
             None => match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
                 Some(found) => found,
-                None => return Err(NeedKeys(decoded.header_kid)),
+                None => return Err(NeedKeys(decoded.header_kid.map(Cow::into_owned))),
             },
         };
         Ok(self.finish(decoded, &key).map(|(parts, exp_ms)| {
             // One shared copy of the token text for the auth object and the cache key.
             let shared: Arc<str> = Arc::from(token);
-            let auth = SessionAuth::assemble(parts, payload.into_boxed_str(), Arc::clone(&shared), exp_ms);
+            let payload = std::mem::take(&mut scratch.payload).into_boxed_str();
+            let auth = SessionAuth::assemble(parts, payload, Arc::clone(&shared), exp_ms);
             if let (Some(cache), Some(k)) = (&inner.cache, cache_key) {
                 cache.insert(TokenKey { hash: k.hash, token: shared }, CachedAuth { auth: auth.clone(), generation });
             }
@@ -456,38 +491,43 @@ impl Verifier {
     /// # Errors
     /// A [`VerifyError`] whose [`reason()`](VerifyError::reason) is Clerk's reason code.
     pub async fn verify_machine_jwt(&self, token: &str) -> Result<MachineAuth, VerifyError> {
+        self.with_keys(|key| self.machine_now(token, key)).await
+    }
+
+    /// [`verify_machine_jwt`](Self::verify_machine_jwt) up to the key, as [`verify_now`](Self::verify_now).
+    fn machine_now(&self, token: &str, key: Option<ResolvedKey>) -> Result<Result<MachineAuth, VerifyError>, NeedKeys> {
         let inner = &*self.inner;
         if token.len() > inner.options.max_token_bytes {
-            return Err(invalid("token exceeds the size bound"));
+            return Ok(Err(invalid("token exceeds the size bound")));
         }
-        let mut payload = String::new();
-        let decoded = decode::<MachineClaims>(token, &inner.options, Expect::Machine, &mut payload)?;
-        // Claims of the wrong type do not hide the kind (they fail the token after the signature check).
-        let machine_subject = match &decoded.claims {
-            Some(c) => c.sub.as_deref().is_some_and(|s| s.starts_with(MACHINE_SUBJECT_PREFIX)),
-            None => json_has_machine_subject(decoded.payload.as_bytes()),
+        let mut scratch = Scratch::new();
+        let decoded = match decode::<MachineClaims>(token, &inner.options, Expect::Machine, &mut scratch) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
         };
-        let kind = if machine_subject {
-            if decoded.typ == Typ::AccessToken {
-                return Err(invalid("`typ` of an M2M token must be JWT"));
-            }
-            if !matches!(decoded.cat, Cat::Absent | Cat::M2m | Cat::Ignore) {
-                return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not an M2M token category"));
-            }
-            TokenType::M2mToken
-        } else if decoded.typ == Typ::AccessToken {
-            if matches!(decoded.cat, Cat::Session | Cat::M2m) {
-                return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not an OAuth token category"));
-            }
-            TokenType::OAuthToken
-        } else {
-            return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a machine token"));
+        let kind = match machine_kind(&decoded) {
+            Ok(kind) => kind,
+            Err(e) => return Ok(Err(e)),
         };
-        let (key, _generation) = match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
+        let (key, _generation) = match key {
             Some(found) => found,
-            None => inner.keys.resolve(decoded.header_kid.as_deref()).await?,
+            None => match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
+                Some(found) => found,
+                None => return Err(NeedKeys(decoded.header_kid.map(Cow::into_owned))),
+            },
         };
-        decoded.check_signature(&key)?;
+        Ok(self.finish_machine(decoded, &key, kind))
+    }
+
+    /// Machine JWT steps 4 on: signature, then claims.
+    fn finish_machine(
+        &self,
+        decoded: Decoded<'_, '_, MachineClaims>,
+        key: &crate::jwk::VerifyingKey,
+        kind: TokenType,
+    ) -> Result<MachineAuth, VerifyError> {
+        let inner = &*self.inner;
+        decoded.check_signature(key)?;
         let claims = decoded
             .claims
             .ok_or(VerifyError::with_detail(Reason::TokenVerificationFailed, "a claim has the wrong type"))?;
@@ -633,6 +673,32 @@ impl Verifier {
     }
 }
 
+/// Which kind of machine JWT a decoded token is (before any key or RSA work), as Clerk's JavaScript SDK decides it:
+/// a machine subject makes an M2M token, else a `typ` of `at+jwt` an OAuth access token; anything else is refused.
+fn machine_kind(decoded: &Decoded<'_, '_, MachineClaims>) -> Result<TokenType, VerifyError> {
+    // Claims of the wrong type do not hide the kind (they fail the token after the signature check).
+    let machine_subject = match &decoded.claims {
+        Some(c) => c.sub.as_deref().is_some_and(|s| s.starts_with(MACHINE_SUBJECT_PREFIX)),
+        None => json_has_machine_subject(decoded.payload.as_bytes()),
+    };
+    if machine_subject {
+        if decoded.typ == Typ::AccessToken {
+            return Err(invalid("`typ` of an M2M token must be JWT"));
+        }
+        if !matches!(decoded.cat, Cat::Absent | Cat::M2m | Cat::Ignore) {
+            return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not an M2M token category"));
+        }
+        Ok(TokenType::M2mToken)
+    } else if decoded.typ == Typ::AccessToken {
+        if matches!(decoded.cat, Cat::Session | Cat::M2m) {
+            return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not an OAuth token category"));
+        }
+        Ok(TokenType::OAuthToken)
+    } else {
+        Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a machine token"))
+    }
+}
+
 /// Step 7: the audience, checked only when both an expected audience and an `aud` claim exist (any overlap).
 #[inline]
 fn check_audience(expected: &[String], aud: Option<&Audience>) -> Result<(), VerifyError> {
@@ -677,8 +743,9 @@ fn decode<'t, 'p, C: Deserialize<'p>>(
     token: &'t str,
     o: &Options,
     expect: Expect,
-    slot: &'p mut String,
+    scratch: &'p mut Scratch,
 ) -> Result<Decoded<'t, 'p, C>, VerifyError> {
+    let Scratch { header: small, large_header: large, signature: sig_buf, payload: slot } = scratch;
     let bytes = token.as_bytes();
     let mut dots = memchr::memchr_iter(b'.', bytes);
     let (Some(d1), Some(d2), None) = (dots.next(), dots.next(), dots.next()) else {
@@ -694,17 +761,14 @@ fn decode<'t, 'p, C: Deserialize<'p>>(
     if s64.len() > (MAX_SIG * 4).div_ceil(3) {
         return Err(invalid("signature too large"));
     }
-    // Clerk's headers are about 100 bytes: a small stack buffer, zeroed cheaply; larger ones (up to the bound) go
-    // to the heap.
-    let mut small = [0u8; SMALL_HEADER];
-    let mut large = Vec::new();
-    let hbuf: &mut [u8] = if h64.len() <= SMALL_HEADER * 4 / 3 {
-        &mut small
+    // Clerk's headers are about 100 bytes: the scratch's stack buffer; larger ones (up to the bound) go to the heap.
+    let hjson: &'p [u8] = if h64.len() <= SMALL_HEADER * 4 / 3 {
+        b64url_decode_into(h64, small).ok_or_else(|| invalid("header is not base64url"))?
     } else {
-        large.resize(h64.len() * 3 / 4 + 3, 0);
-        &mut large
+        *large = b64url_decode(h64).ok_or_else(|| invalid("header is not base64url"))?;
+        let large: &'p Vec<u8> = large;
+        large.as_slice()
     };
-    let hjson = b64url_decode_into(h64, hbuf).ok_or_else(|| invalid("header is not base64url"))?;
     if !is_json_object(hjson) {
         return Err(invalid("header is not a JSON object"));
     }
@@ -739,14 +803,11 @@ fn decode<'t, 'p, C: Deserialize<'p>>(
             return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a session token"));
         }
     }
-    let header_kid = header.kid.map(Cow::into_owned);
+    let header_kid = header.kid;
 
-    // Step 1, rest: the signature and the payload.
-    let signature = b64url_decode(s64).ok_or_else(|| invalid("signature is not base64url"))?;
-    if signature.len() > MAX_SIG {
-        // Never verify a prefix of the signature: the check must cover the exact token text.
-        return Err(invalid("signature too large"));
-    }
+    // Step 1, rest: the signature and the payload. The signature's length was bounded above, so it fits the buffer
+    // (a failure here is bad base64url; a prefix of the signature is never verified).
+    let signature = b64url_decode_into(s64, sig_buf).ok_or_else(|| invalid("signature is not base64url"))?;
     let payload = b64url_decode(p64).ok_or_else(|| invalid("payload is not base64url"))?;
     if !is_json_object(&payload) {
         return Err(invalid("payload is not a JSON object"));
