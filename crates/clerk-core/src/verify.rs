@@ -371,8 +371,9 @@ impl Verifier {
     ///
     /// # Errors
     /// A [`VerifyError`] whose [`reason()`](VerifyError::reason) is Clerk's reason code.
-    pub async fn verify(&self, token: &str) -> Result<SessionAuth, VerifyError> {
-        self.with_keys(|key| self.verify_now(token, key)).await
+    pub fn verify<'a>(&'a self, token: &'a str) -> impl Future<Output = Result<SessionAuth, VerifyError>> + Send + 'a {
+        // Not an `async fn` wrapping `with_keys`: its future would hold a second copy of the arguments.
+        self.with_keys(token, Self::verify_now)
     }
 
     /// Runs a synchronous verification core (`verify_now`, `machine_now`) without a key; when it needs keys, loads
@@ -383,14 +384,16 @@ impl Verifier {
     /// the synchronous frames.
     async fn with_keys<T>(
         &self,
-        now: impl Fn(Option<ResolvedKey>) -> Result<Result<T, VerifyError>, NeedKeys>,
+        token: &str,
+        // A function item (zero-sized), not a function pointer: nothing more to hold in the future.
+        now: impl Fn(&Self, &str, Option<ResolvedKey>) -> Result<Result<T, VerifyError>, NeedKeys>,
     ) -> Result<T, VerifyError> {
-        match now(None) {
+        match now(self, token, None) {
             Ok(done) => done,
             Err(NeedKeys(kid)) => {
                 // Rare (first use, unknown kid): the key store's future is boxed to keep this one small.
                 let found = Box::pin(self.inner.keys.resolve(kid.as_deref())).await?;
-                match now(Some(found)) {
+                match now(self, token, Some(found)) {
                     Ok(done) => done,
                     Err(NeedKeys(_)) => Err(VerifyError::new(Reason::JwkKidMismatch)),
                 }
@@ -490,8 +493,11 @@ impl Verifier {
     ///
     /// # Errors
     /// A [`VerifyError`] whose [`reason()`](VerifyError::reason) is Clerk's reason code.
-    pub async fn verify_machine_jwt(&self, token: &str) -> Result<MachineAuth, VerifyError> {
-        self.with_keys(|key| self.machine_now(token, key)).await
+    pub fn verify_machine_jwt<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> impl Future<Output = Result<MachineAuth, VerifyError>> + Send + 'a {
+        self.with_keys(token, Self::machine_now)
     }
 
     /// [`verify_machine_jwt`](Self::verify_machine_jwt) up to the key, as [`verify_now`](Self::verify_now).
