@@ -272,6 +272,32 @@ async fn auth_cost(pem: &str, fillers: &[String], distinct: &[String], token: &s
         batches.push(t.elapsed().as_nanos() as f64 / chunk.len() as f64);
     }
     let authenticate_distinct = median_ns(batches);
+    // The example's `/me` body from fresh auth objects (organization and permissions decoded on first use, as on
+    // every request with a new token) and from one whose organization was already decoded (every later request
+    // with a cached token, and the unprotected apps' pre-verified session).
+    let fresh_verifier = verifier_without_cache(pem)?;
+    let mut fresh = Vec::with_capacity(n);
+    for tok in &distinct[..n] {
+        fresh.push(fresh_verifier.verify(tok).await?);
+    }
+    let mut batches = Vec::new();
+    for chunk in fresh.chunks(500) {
+        let t = Instant::now();
+        for a in chunk {
+            std::hint::black_box(me_json(a));
+        }
+        batches.push(t.elapsed().as_nanos() as f64 / chunk.len() as f64);
+    }
+    let me_fresh = median_ns(batches);
+    let mut batches = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        for a in &fresh[..500] {
+            std::hint::black_box(me_json(a));
+        }
+        batches.push(t.elapsed().as_nanos() as f64 / 500.0);
+    }
+    let me_decoded = median_ns(batches);
     // The repeated token on an authenticator without a token cache: a full verification every call.
     let nocache = Authenticator::builder().verifier(verifier_without_cache(pem)?).build()?;
     let h = bearer(token);
@@ -308,6 +334,8 @@ async fn auth_cost(pem: &str, fillers: &[String], distinct: &[String], token: &s
         "verify_distinct_ns": verify_distinct,
         "authenticate_distinct_ns": authenticate_distinct,
         "authenticate_nocache_ns": authenticate_nocache,
+        "me_json_fresh_ns": me_fresh,
+        "me_json_decoded_ns": me_decoded,
         "verify_repeated_ns": median_ns(vb),
         "authenticate_repeated_ns": median_ns(ab),
     }))

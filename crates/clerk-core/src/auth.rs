@@ -253,7 +253,14 @@ impl fmt::Debug for SessionAuth {
 }
 
 fn prefix_org(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.starts_with("org:") { s.into() } else { format!("org:{s}").into() }
+    if s.starts_with("org:") {
+        s.into()
+    } else {
+        let mut prefixed = String::with_capacity("org:".len() + s.len());
+        prefixed.push_str("org:");
+        prefixed.push_str(s);
+        prefixed.into()
+    }
 }
 
 impl SessionAuth {

@@ -348,28 +348,39 @@ pub(crate) fn comma_list(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The org-scoped feature names of a v2 `fea` claim, in order (scope containing `o`: `o`, `uo`, `ou`).
-pub(crate) fn org_features(fea: &str) -> Vec<&str> {
-    comma_list(fea)
-        .filter_map(|item| {
-            let (scope, name) = item.split_once(':')?;
-            scope.contains('o').then_some(name)
-        })
-        .collect()
+pub(crate) fn org_features(fea: &str) -> impl Iterator<Item = &str> {
+    comma_list(fea).filter_map(|item| {
+        let (scope, name) = item.split_once(':')?;
+        scope.contains('o').then_some(name)
+    })
 }
 
 /// Decodes v2 organization permissions: for org feature `i`, `fpm[i]` is a decimal bitmask over `per`
 /// (least significant bit first); a set bit `j` grants `org:<feature>:<per[j]>`. Malformed entries grant nothing.
+///
+/// Runs on the first permission check of every new session token, so it allocates only the result: one exactly
+/// sized list and one exactly sized string per permission.
 pub(crate) fn decode_v2_permissions(fea: Option<&str>, per: Option<&str>, fpm: Option<&str>) -> Vec<String> {
     let (Some(fea), Some(per), Some(fpm)) = (fea, per, fpm) else { return Vec::new() };
-    let permissions: Vec<&str> = per.split(',').map(str::trim).collect();
-    let masks: Vec<Option<u64>> = fpm.split(',').map(|m| m.trim().parse::<u64>().ok()).collect();
-    let mut out = Vec::new();
-    for (i, feature) in org_features(fea).into_iter().enumerate() {
-        let Some(Some(mask)) = masks.get(i) else { continue };
-        for (j, perm) in permissions.iter().enumerate() {
-            if j < 64 && mask & (1u64 << j) != 0 && !perm.is_empty() {
-                out.push(format!("org:{feature}:{perm}"));
-            }
+    // Org feature `i` takes mask `i` (a malformed mask grants nothing, for its feature only).
+    let grants = || org_features(fea).zip(fpm.split(',')).filter_map(|(f, m)| Some((f, m.trim().parse::<u64>().ok()?)));
+    // Bit `j` of a mask stands for permission `j`; only 64 bits exist.
+    let granted = move |mask: u64| {
+        per.split(',')
+            .map(str::trim)
+            .enumerate()
+            .take(64)
+            .filter(move |&(j, p)| mask & (1u64 << j) != 0 && !p.is_empty())
+    };
+    let mut out = Vec::with_capacity(grants().map(|(_, mask)| granted(mask).count()).sum());
+    for (feature, mask) in grants() {
+        for (_, perm) in granted(mask) {
+            let mut p = String::with_capacity("org:".len() + feature.len() + 1 + perm.len());
+            p.push_str("org:");
+            p.push_str(feature);
+            p.push(':');
+            p.push_str(perm);
+            out.push(p);
         }
     }
     out
@@ -408,6 +419,16 @@ mod tests {
         assert!(decode_v2_permissions(Some("o:a"), Some("read"), None).is_empty());
         // Bits beyond the permission list are ignored.
         assert_eq!(decode_v2_permissions(Some("o:a"), Some("read"), Some("255")), ["org:a:read"]);
+        // More org features than masks: the features without a mask grant nothing; empty permission names neither.
+        assert_eq!(
+            decode_v2_permissions(Some("o:a,o:b"), Some("read,,write"), Some("7")),
+            ["org:a:read", "org:a:write"]
+        );
+        // Only 64 permissions can be addressed.
+        let many: Vec<String> = (0..70).map(|i| format!("p{i}")).collect();
+        let all = decode_v2_permissions(Some("o:a"), Some(&many.join(",")), Some(&u64::MAX.to_string()));
+        assert_eq!(all.len(), 64);
+        assert_eq!(all.last().map(String::as_str), Some("org:a:p63"));
     }
 
     #[test]
