@@ -101,11 +101,12 @@ type TokenCache = quick_cache::sync::Cache<TokenKey, CachedAuth>;
 /// once per verification (not once for the lookup and again for the insert) matters on the cold path.
 const HASHED_SUFFIX: usize = 96;
 
-/// A verified-token cache key: the whole token, with its hash computed once.
+/// A verified-token cache key: the whole token (held by the cached auth object itself, so the key costs no copy),
+/// with its hash computed once.
 #[derive(Clone)]
 struct TokenKey {
     hash: u64,
-    token: Arc<str>,
+    auth: SessionAuth,
 }
 
 impl std::hash::Hash for TokenKey {
@@ -116,7 +117,7 @@ impl std::hash::Hash for TokenKey {
 
 impl PartialEq for TokenKey {
     fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && self.token == other.token
+        self.hash == other.hash && self.auth.token() == other.auth.token()
     }
 }
 
@@ -137,7 +138,7 @@ impl std::hash::Hash for TokenRef<'_> {
 
 impl quick_cache::Equivalent<TokenKey> for TokenRef<'_> {
     fn equivalent(&self, key: &TokenKey) -> bool {
-        self.hash == key.hash && *key.token == *self.token
+        self.hash == key.hash && key.auth.token() == self.token
     }
 }
 
@@ -284,6 +285,7 @@ struct Scratch {
     /// Headers longer than [`SMALL_HEADER`] decoded bytes (up to [`MAX_HEADER`]).
     large_header: Vec<u8>,
     signature: [MaybeUninit<u8>; MAX_SIG],
+    /// The decoded payload; for a session token, behind a copy of the token (the auth object's text).
     payload: String,
 }
 
@@ -437,12 +439,14 @@ impl Verifier {
             },
         };
         Ok(self.finish(decoded, &key).map(|(parts, exp_ms)| {
-            // One shared copy of the token text for the auth object and the cache key.
-            let shared: Arc<str> = Arc::from(token);
-            let payload = std::mem::take(&mut scratch.payload).into_boxed_str();
-            let auth = SessionAuth::assemble(parts, payload, Arc::clone(&shared), exp_ms);
+            // The token and its payload, decoded behind it into one buffer, move into the auth object.
+            let text = std::mem::take(&mut scratch.payload).into_boxed_str();
+            let auth = SessionAuth::assemble(parts, text, token.len(), exp_ms);
             if let (Some(cache), Some(k)) = (&inner.cache, cache_key) {
-                cache.insert(TokenKey { hash: k.hash, token: shared }, CachedAuth { auth: auth.clone(), generation });
+                cache.insert(
+                    TokenKey { hash: k.hash, auth: auth.clone() },
+                    CachedAuth { auth: auth.clone(), generation },
+                );
             }
             auth
         }))
@@ -814,14 +818,21 @@ fn decode<'t, 'p, C: Deserialize<'p>>(
     // Step 1, rest: the signature and the payload. The signature's length was bounded above, so it fits the buffer
     // (a failure here is bad base64url; a prefix of the signature is never verified).
     let signature = b64url_decode_into(s64, sig_buf).ok_or_else(|| invalid("signature is not base64url"))?;
-    let payload = b64url_decode(p64).ok_or_else(|| invalid("payload is not base64url"))?;
-    if !is_json_object(&payload) {
+    // A session token's payload is decoded behind a copy of the token, in one exactly sized buffer that becomes the
+    // auth object's text (token and payload); a machine token's alone.
+    let prefix = if expect == Expect::Session { bytes.len() } else { 0 };
+    let payload_len =
+        base64_simd::URL_SAFE_NO_PAD.decoded_length(p64).map_err(|_| invalid("payload is not base64url"))?;
+    let mut text = Vec::with_capacity(prefix + payload_len);
+    text.extend_from_slice(&bytes[..prefix]);
+    base64_simd::URL_SAFE_NO_PAD.decode_append(p64, &mut text).map_err(|_| invalid("payload is not base64url"))?;
+    if !is_json_object(&text[prefix..]) {
         return Err(invalid("payload is not a JSON object"));
     }
     // JSON is UTF-8: checked once here, so the parser need not check each string, and claim strings can borrow
-    // from the text.
-    *slot = String::from_utf8(payload).map_err(|_| invalid("payload is not a JSON object"))?;
-    let payload: &'p str = slot.as_str();
+    // from the text. (The token prefix is ASCII, so the payload starts on a char boundary.)
+    *slot = String::from_utf8(text).map_err(|_| invalid("payload is not a JSON object"))?;
+    let payload: &'p str = slot.get(prefix..).ok_or_else(|| invalid("payload is not a JSON object"))?;
     // One parse into the typed claims. Only when it fails, tell malformed JSON (token-invalid, now) from claims of
     // the wrong type (token-verification-failed, after the signature).
     let claims = match serde_json::from_str::<C>(payload) {

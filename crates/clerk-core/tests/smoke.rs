@@ -6,6 +6,8 @@ mod support;
 
 use std::time::Duration;
 
+use base64::Engine as _;
+
 use clerk_core::{Check, IssuerCheck, Reason, Verifier};
 use clerk_testing::Emulator;
 use support::*;
@@ -20,6 +22,10 @@ async fn verifies_a_josekit_token_with_static_jwks_and_pem() {
     assert_eq!(auth.org_role(), Some("org:admin"));
     assert!(auth.has(Check::Permission("org:projects:revoke")));
     assert_eq!(auth.token(), token);
+    // The payload exactly as signed (the auth object keeps it behind the token, in one buffer).
+    let payload = token.split('.').nth(1).unwrap();
+    assert_eq!(auth.raw_claims(), base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap());
+    assert_eq!(auth.claims()["sid"], "sess_2bVftP1rQemOu4CPj9999999999");
 
     let v = Verifier::builder().jwt_key(&k.public_pem).unwrap().build().unwrap();
     assert!(v.verify(&token).await.is_ok());
