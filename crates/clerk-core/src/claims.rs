@@ -135,7 +135,7 @@ pub struct Actor {
 }
 
 /// v2 organization claim `o`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub(crate) struct OrgV2<'a> {
     #[serde(borrow)]
     pub(crate) id: Option<Str<'a>>,
@@ -150,7 +150,7 @@ pub(crate) struct OrgV2<'a> {
 }
 
 /// A field that must not make the whole token invalid when malformed: it reads as absent and checks fail closed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Lenient<T>(pub(crate) Option<T>);
 
 impl<T> Default for Lenient<T> {
@@ -177,7 +177,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
 /// The `fva` claim: minutes since the first and the second factor were verified. Informational, so never fatal: any
 /// value but exactly two integers reads as absent (and reverification checks fail closed). Parsed in one pass
 /// without buffering the value (an untagged enum would copy it into serde's intermediate `Content` first).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Fva(pub(crate) Option<[i64; 2]>);
 
 /// Visits any JSON value; `Fva` for the top level, `Option<i64>` for an array element.
@@ -302,7 +302,7 @@ impl<'de> Deserialize<'de> for LenientI64 {
 /// raw payload. A claim of the wrong type fails the token (`token-verification-failed`, as the official SDKs), except
 /// the informational ones marked
 /// [`Lenient`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub(crate) struct RawClaims<'a> {
     #[serde(borrow)]
     pub(crate) sub: Option<Str<'a>>,

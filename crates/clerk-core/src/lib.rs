@@ -75,6 +75,7 @@ mod auth;
 mod claims;
 mod clock;
 mod error;
+mod fastclaims;
 mod ids;
 mod jwk;
 mod jwks;

@@ -214,8 +214,8 @@ impl fmt::Debug for Verifier {
     }
 }
 
-#[derive(Deserialize)]
-struct Header<'a> {
+#[derive(Debug, PartialEq, Deserialize)]
+pub(crate) struct Header<'a> {
     #[serde(borrow)]
     alg: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -224,6 +224,19 @@ struct Header<'a> {
     typ: Option<Cow<'a, str>>,
     #[serde(borrow)]
     cat: Option<Cow<'a, str>>,
+}
+
+/// The header in its plain shape, read without serde_json (the same result, see `fastclaims`); `None`: ask
+/// serde_json.
+pub(crate) fn plain_header(json: &[u8]) -> Option<Header<'_>> {
+    let [alg, kid, typ, cat] =
+        crate::fastclaims::read_strings(std::str::from_utf8(json).ok()?, ["alg", "kid", "typ", "cat"])?;
+    Some(Header {
+        alg: alg.map(Cow::Borrowed),
+        kid: kid.map(Cow::Borrowed),
+        typ: typ.map(Cow::Borrowed),
+        cat: cat.map(Cow::Borrowed),
+    })
 }
 
 const fn invalid(detail: &'static str) -> VerifyError {
@@ -258,6 +271,23 @@ enum Cat {
     M2m,
     Other,
 }
+
+/// Claims a token's payload is decoded into.
+trait Claims<'p>: Deserialize<'p> {
+    /// The claims read without serde_json when the payload has the plain shape (exactly what serde_json would read);
+    /// `None`: ask serde_json.
+    fn read_plain(_payload: &'p str) -> Option<Self> {
+        None
+    }
+}
+
+impl<'p> Claims<'p> for RawClaims<'p> {
+    fn read_plain(payload: &'p str) -> Option<Self> {
+        crate::fastclaims::read(payload)
+    }
+}
+
+impl Claims<'_> for MachineClaims {}
 
 /// The claims a machine JWT is checked on; the rest of the payload is read as JSON for the auth object. Only the
 /// registered time claims and `sub` are strict: custom claims (M2M `aud` among them) never fail the token.
@@ -749,7 +779,7 @@ fn check_times(
 /// payload work, which keeps hostile input cheap. A token with both a refused header and a broken payload is
 /// therefore reported as `token-invalid-algorithm` (or the header's reason) rather than `token-invalid`; see
 /// `docs/decisions/0004-reason-codes.md`.
-fn decode<'t, 'p, C: Deserialize<'p>>(
+fn decode<'t, 'p, C: Claims<'p>>(
     token: &'t str,
     o: &Options,
     expect: Expect,
@@ -782,7 +812,10 @@ fn decode<'t, 'p, C: Deserialize<'p>>(
     if !is_json_object(hjson) {
         return Err(invalid("header is not a JSON object"));
     }
-    let header: Header<'_> = serde_json::from_slice(hjson).map_err(|_| invalid("header is not a JWS header"))?;
+    let header = match plain_header(hjson) {
+        Some(h) => h,
+        None => serde_json::from_slice(hjson).map_err(|_| invalid("header is not a JWS header"))?,
+    };
 
     // Step 2: header.
     let alg = header
@@ -835,7 +868,7 @@ fn decode<'t, 'p, C: Deserialize<'p>>(
     let payload: &'p str = slot.get(prefix..).ok_or_else(|| invalid("payload is not a JSON object"))?;
     // One parse into the typed claims. Only when it fails, tell malformed JSON (token-invalid, now) from claims of
     // the wrong type (token-verification-failed, after the signature).
-    let claims = match serde_json::from_str::<C>(payload) {
+    let claims = match C::read_plain(payload).map_or_else(|| serde_json::from_str::<C>(payload), Ok) {
         Ok(c) => Some(c),
         Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(payload).is_ok() => None,
         Err(_) => return Err(invalid("payload is not a JSON object")),
