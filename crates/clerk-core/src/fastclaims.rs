@@ -6,9 +6,10 @@
 //!
 //! It never decides alone: it either returns exactly what `serde_json::from_str::<RawClaims>` returns for the
 //! payload, or `None`, and the caller then asks serde_json. It returns `None` on anything outside the plain shape:
-//! any backslash escape, a fraction or exponent, an integer of more than 18 digits, `-0`, a duplicate known claim,
-//! nesting deeper than [`DEPTH`], a claim of an unexpected type (which serde_json then reports), and any byte it does
-//! not expect. So the values it accepts are a strict subset of what serde_json accepts, read the same way; a test
+//! a backslash (any escape) or control character anywhere (so line breaks and tabs too: Clerk's payloads are compact),
+//! fractions and exponents, integers of more than 18 digits, `-0`, a duplicate known claim, nesting deeper than
+//! [`DEPTH`], a claim of an unexpected type (which serde_json then reports), and any byte it does not expect. So the
+//! values it accepts are a strict subset of what serde_json accepts, read the same way; a test
 //! checks that against serde_json on generated payloads of every shape.
 
 use std::borrow::Cow;
@@ -20,35 +21,46 @@ const DEPTH: u8 = 16;
 
 /// The claims, when the payload has the plain shape; `None`: ask serde_json.
 pub(crate) fn read(payload: &str) -> Option<RawClaims<'_>> {
+    if !plain(payload.as_bytes()) {
+        return None;
+    }
     let mut r = Reader { s: payload, b: payload.as_bytes(), i: 0 };
     let claims = r.claims()?;
     r.ws();
     (r.i == r.b.len()).then_some(claims)
 }
 
-/// Where the first `"`, `\\` or control character of `s` is: eight bytes at a time (each test below sets the high
-/// bit of the bytes that match, and possibly of bytes after the first match, never before it), as serde_json scans.
-fn stop(s: &[u8]) -> Option<usize> {
+/// Whether `s` has no control characters and no backslashes (one vectorised pass): then a string ends at the next
+/// `"`, and the only whitespace outside strings is spaces. Compact JSON without escapes, as Clerk issues it, passes.
+fn plain(s: &[u8]) -> bool {
+    let special = |c: &[u8]| c.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'\\'));
+    let mut chunks = s.chunks_exact(32);
+    !(chunks.by_ref().any(special) || special(chunks.remainder()))
+}
+
+/// Where the first `"` of `s` is, eight bytes at a time (strings are short: a call to `memchr` costs more). The test
+/// sets the high bit of each byte that is a quote, and possibly of bytes after the first quote, never before it.
+fn quote(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::MAX / 255;
-    const HIGH: u64 = ONES << 7;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x;
     let mut chunks = s.chunks_exact(8);
     let mut offset = 0;
     for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().ok()?);
-        let control = x.wrapping_sub(ONES * 0x20) & !x;
-        let hits = (control | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\')))) & HIGH;
+        let x = u64::from_le_bytes(chunk.try_into().ok()?) ^ (ONES * u64::from(b'"'));
+        let hits = x.wrapping_sub(ONES) & !x & (ONES << 7);
         if hits != 0 {
             return Some(offset + (hits.trailing_zeros() / 8) as usize);
         }
         offset += 8;
     }
-    chunks.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| offset + p)
+    chunks.remainder().iter().position(|&c| c == b'"').map(|p| offset + p)
 }
 
 /// The string members `names` of a JSON object, each absent, `null` or a string, any other member skipped: what a
 /// serde-derived struct of `Option<Cow<str>>` fields reads (the JWS header). `None`: ask serde_json.
 pub(crate) fn read_strings<'a, const N: usize>(json: &'a str, names: [&str; N]) -> Option<[Option<&'a str>; N]> {
+    if !plain(json.as_bytes()) {
+        return None;
+    }
     let mut r = Reader { s: json, b: json.as_bytes(), i: 0 };
     let mut out = [None; N];
     let mut seen = [false; N];
@@ -106,14 +118,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string without escapes or control characters, borrowed from the payload.
+    /// A string, borrowed from the payload (which is [`plain`]: no escapes, no control characters).
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let end = start + stop(self.b.get(start..)?)?;
-        if self.b.get(end) != Some(&b'"') {
-            return None;
-        }
+        let end = start + quote(self.b.get(start..)?)?;
         self.i = end + 1;
         // Both ends are next to an ASCII quote, so on char boundaries of the (valid UTF-8) payload.
         self.s.get(start..end)
@@ -380,12 +389,13 @@ mod tests {
     #[test]
     fn reads_the_shapes_clerk_issues() {
         assert!(agrees(CLERK_V2));
-        // v1, with an actor, an audience list, custom claims and whitespace.
-        assert!(agrees(
-            r#" { "sub" : "user_1", "exp": 1796000000, "org_id":"org_1","org_slug":"acme","org_role":"org:admin",
+        // v1, with an actor, an audience list, custom claims and spaces.
+        let v1 = r#" { "sub" : "user_1", "exp": 1796000000, "org_id":"org_1","org_slug":"acme","org_role":"org:admin",
             "org_permissions":["org:a:read","org:b:write"], "act": {"sub":"user_2","iss":"https://x","type":"i"},
-            "aud":["a","b"], "custom":{"nested":[1,true,false,null,{"k":"v"}],"n":-3}, "fva":null, "v":1 } "#
-        ));
+            "aud":["a","b"], "custom":{"nested":[1,true,false,null,{"k":"v"}],"n":-3}, "fva":null, "v":1 } "#;
+        assert!(!agrees(v1), "line breaks (control characters) go to serde_json");
+        assert!(serde(v1).is_some());
+        assert!(agrees(&v1.replace('\n', " ")));
         assert!(agrees(r#"{"sub":"user_1","aud":"one","o":null,"act":null,"exp":null,"v":null,"sts":null}"#));
         assert!(agrees("{}"));
         // fva: anything but two integers is absent (and read here when it is of the plain shape).
@@ -429,20 +439,31 @@ mod tests {
     }
 
     #[test]
-    fn stop_finds_the_first_special_byte() {
+    fn quote_finds_the_first_quote() {
         for s in ["", "a", "abcdefgh", "abcdefghijklmnopq"] {
-            assert_eq!(stop(s.as_bytes()), None, "{s}");
+            assert_eq!(quote(s.as_bytes()), None, "{s}");
         }
-        for (i, c) in [b'"', b'\\', 0x00, 0x1f, b'\n'].into_iter().enumerate() {
-            for at in [0, 3, 7, 8, 13, 16, 20] {
-                let mut v = vec![b'a' + u8::try_from(i).unwrap(); 24];
-                v.extend_from_slice("é✓".as_bytes());
-                v[at] = c;
-                v[at + 2] = b'"';
-                assert_eq!(stop(&v), Some(at), "byte {c} at {at}");
+        for at in 0..20 {
+            let mut v = "é✓ abc\x7f\u{ff}".repeat(3).into_bytes();
+            v.truncate(24);
+            v[at] = b'"';
+            v[at + 2] = b'"';
+            assert_eq!(quote(&v), Some(at), "quote at {at}");
+        }
+        assert_eq!(quote(&[0x21, 0xa2, 0x22]), Some(2));
+    }
+
+    #[test]
+    fn plain_means_no_control_characters_and_no_backslashes() {
+        let long = "a".repeat(100);
+        assert!(plain(b"") && plain(long.as_bytes()) && plain("é ✓ \x7f".as_bytes()));
+        for bad in [b'\\', b'\n', b'\t', 0x00, 0x1f] {
+            for at in [0, 5, 31, 32, 63, 64, 99] {
+                let mut v = long.clone().into_bytes();
+                v[at] = bad;
+                assert!(!plain(&v), "byte {bad} at {at}");
             }
         }
-        assert_eq!(stop(&[0x7f, 0xff, 0x20, 0x21, 0x80, 0xc3, 0xa9, 0x5b, 0x5d, 0x5c]), Some(9));
     }
 
     /// A JSON value of any shape, serialised with arbitrary whitespace.
