@@ -461,14 +461,17 @@ impl Verifier {
         if machine_subject {
             return Ok(Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "M2M token (machine subject)")));
         }
-        let (key, generation) = match key {
-            Some(found) => found,
-            None => match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
-                Some(found) => found,
-                None => return Err(NeedKeys(decoded.header_kid.map(Cow::into_owned))),
+        let kid = decoded.header_kid.clone();
+        let finished = match key {
+            Some((key, generation)) => self.finish(decoded, &key).map(|done| (done, generation)),
+            None => match inner.keys.with_fast_key(kid.as_deref(), |key, generation| {
+                self.finish(decoded, key).map(|done| (done, generation))
+            }) {
+                Some(finished) => finished,
+                None => return Err(NeedKeys(kid.map(Cow::into_owned))),
             },
         };
-        Ok(self.finish(decoded, &key).map(|(parts, exp_ms)| {
+        Ok(finished.map(|((parts, exp_ms), generation)| {
             // The token and its payload, decoded behind it into one buffer, move into the auth object.
             let text = std::mem::take(&mut scratch.payload).into_boxed_str();
             let auth = SessionAuth::assemble(parts, text, token.len(), exp_ms);
@@ -549,14 +552,14 @@ impl Verifier {
             Ok(kind) => kind,
             Err(e) => return Ok(Err(e)),
         };
-        let (key, _generation) = match key {
-            Some(found) => found,
-            None => match inner.keys.resolve_fast(decoded.header_kid.as_deref()) {
-                Some(found) => found,
-                None => return Err(NeedKeys(decoded.header_kid.map(Cow::into_owned))),
-            },
-        };
-        Ok(self.finish_machine(decoded, &key, kind))
+        let kid = decoded.header_kid.clone();
+        match key {
+            Some((key, _generation)) => Ok(self.finish_machine(decoded, &key, kind)),
+            None => inner
+                .keys
+                .with_fast_key(kid.as_deref(), |key, _generation| self.finish_machine(decoded, key, kind))
+                .ok_or_else(|| NeedKeys(kid.map(Cow::into_owned))),
+        }
     }
 
     /// Machine JWT steps 4 on: signature, then claims.
