@@ -80,7 +80,7 @@ end
 const RSA_BOUND_FACTOR: f64 = 1.2;
 
 const USAGE: &str = "usage: cargo xtask loadbench [--duration SECS] [--threads N] [--connections N] [--distinct N] \
-                     [--rounds N] [--warmup SECS]";
+                     [--rounds N] [--warmup SECS] [--pin]\n  --pin: the server on CPU 0 only, wrk on CPU 1 only (taskset)";
 
 #[derive(Debug, Clone)]
 struct Options {
@@ -90,14 +90,21 @@ struct Options {
     distinct: usize,
     rounds: usize,
     warmup: u64,
+    /// Server on CPU 0, wrk on CPU 1 (`taskset`): the server's work is not interleaved with the client's on a core.
+    pin: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options { duration: 8, threads: 2, connections: 64, distinct: 20_000, rounds: 4, warmup: 1 };
+    let mut o =
+        Options { duration: 8, threads: 2, connections: 64, distinct: 20_000, rounds: 4, warmup: 1, pin: false };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         if matches!(flag.as_str(), "-h" | "--help") {
             return Err(USAGE.to_owned());
+        }
+        if flag == "--pin" {
+            o.pin = true;
+            continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         let n: u64 = value.parse().map_err(|_| format!("{flag}: not a number: {value}"))?;
@@ -290,7 +297,13 @@ fn report(opts: &Options, ready: &Value, results: &BTreeMap<(String, &str), Vec<
     let floor_threads_rate = ready["floor"]["threads_per_sec"].as_f64().unwrap_or(f64::NAN);
     let ceiling = cores / (floor_ns / 1e9);
 
-    println!("`cargo xtask loadbench` — {}; nproc = {}; {}", ctx.date, cores, ctx.wrk_version);
+    println!(
+        "`cargo xtask loadbench` — {}; nproc = {}{}; {}",
+        ctx.date,
+        cores,
+        if opts.pin { " (pinned: the server on CPU 0 alone, wrk on CPU 1)" } else { "" },
+        ctx.wrk_version
+    );
     println!(
         "wrk -t{} -c{} -d{}s, {} round(s){}; `GET /me`, token {} bytes; {} distinct tokens (+{} cache fillers); \
          load average {:.2} / {:.2} / {:.2} before, {:.2} / {:.2} / {:.2} after",
@@ -523,7 +536,7 @@ struct Server {
 
 impl Server {
     fn start(bin: &Path, tokens_file: &Path, opts: &Options) -> Result<Self, String> {
-        let mut child = Command::new(bin)
+        let mut child = pinned(bin.as_os_str(), opts.pin.then_some("0"))
             .arg("--tokens-file")
             .arg(tokens_file)
             .args(["--distinct", &opts.distinct.to_string(), "--threads", &opts.threads.to_string()])
@@ -587,10 +600,22 @@ impl Drop for Server {
     }
 }
 
+/// `program`, on the given CPU list only when `cpus` is set (`taskset` execs it: same process id).
+fn pinned(program: &std::ffi::OsStr, cpus: Option<&str>) -> Command {
+    match cpus {
+        Some(cpus) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", cpus]).arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
 /// One wrk run against `127.0.0.1:port`: its `done` JSON and its CPU time in clock ticks (sampled every 20 ms until
 /// it exits, so the last few milliseconds are missed). Killed 30 s past its duration.
 fn wrk(script: &Path, tokens: &Path, port: u16, opts: &Options, secs: u64) -> Result<(Value, u64), String> {
-    let mut child = Command::new("wrk")
+    let mut child = pinned("wrk".as_ref(), opts.pin.then_some("1"))
         .args([
             format!("-t{}", opts.threads),
             format!("-c{}", opts.connections),
