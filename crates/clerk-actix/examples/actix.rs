@@ -90,15 +90,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Err(_) => 3000,
     };
     let clerk = ClerkMiddleware::from_env()?;
-    let webhook = match std::env::var("CLERK_WEBHOOK_SIGNING_SECRET") {
-        Ok(secret) if !secret.trim().is_empty() => {
-            Some(Webhook::new(secret.trim()).map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: {e}"))?)
-        }
-        _ => {
-            eprintln!("CLERK_WEBHOOK_SIGNING_SECRET is not set: POST /webhooks/clerk is not mounted");
-            None
-        }
-    };
+    let webhook = Webhook::from_env().map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: {e}"))?;
+    if webhook.is_none() {
+        eprintln!("CLERK_WEBHOOK_SIGNING_SECRET is not set: POST /webhooks/clerk is not mounted");
+    }
     // actix-web stops gracefully on Ctrl-C (SIGINT) and SIGTERM by itself.
     let server = HttpServer::new(move || {
         let (clerk, webhook) = (clerk.clone(), webhook.clone());

@@ -79,15 +79,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Err(_) => 3000,
     };
     let layer = ClerkLayer::from_env()?;
-    let webhook = match std::env::var("CLERK_WEBHOOK_SIGNING_SECRET") {
-        Ok(secret) if !secret.trim().is_empty() => {
-            Some(Webhook::new(secret.trim()).map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: {e}"))?)
-        }
-        _ => {
-            eprintln!("CLERK_WEBHOOK_SIGNING_SECRET is not set: POST /webhooks/clerk is not mounted");
-            None
-        }
-    };
+    let webhook = Webhook::from_env().map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: {e}"))?;
+    if webhook.is_none() {
+        eprintln!("CLERK_WEBHOOK_SIGNING_SECRET is not set: POST /webhooks/clerk is not mounted");
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!("axum example listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app(layer, webhook))

@@ -79,5 +79,5 @@ pub use generated::models::EventAttributes;
 pub use generated::{Event, EventType, models};
 pub use verify::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_TOLERANCE, MAX_ID_BYTES, MAX_SIGNATURE_HEADER_BYTES, MAX_SIGNATURES,
-    VerifiedMessage, Webhook,
+    SIGNING_SECRET_ENV, VerifiedMessage, Webhook,
 };

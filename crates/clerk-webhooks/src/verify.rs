@@ -16,6 +16,9 @@ use serde::de::DeserializeOwned;
 use crate::error::{PayloadError, WebhookError};
 use crate::event::WebhookEvent;
 
+/// The environment variable [`Webhook::from_env`] reads: the endpoint's signing secret, as Clerk's SDKs name it.
+pub const SIGNING_SECRET_ENV: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
+
 /// How far a timestamp may be from now, either way, unless [`Webhook::tolerance`] says otherwise: 5 minutes.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 /// The largest body accepted unless [`Webhook::max_body_bytes`] says otherwise: 1 MiB.
@@ -120,6 +123,24 @@ impl Webhook {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The verifier for the signing secret in `CLERK_WEBHOOK_SIGNING_SECRET` ([`SIGNING_SECRET_ENV`]), the variable
+    /// Clerk's SDKs read, trimmed; with the defaults of [`new`](Self::new). `Ok(None)` when the variable is unset or
+    /// blank, so an app can leave its webhook route out.
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::InvalidSecret`] when the variable is set but is not a signing secret (see [`new`](Self::new)).
+    pub fn from_env() -> Result<Option<Self>, WebhookError> {
+        Self::from_env_value(std::env::var(SIGNING_SECRET_ENV).ok().as_deref())
+    }
+
+    fn from_env_value(value: Option<&str>) -> Result<Option<Self>, WebhookError> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(secret) => Self::new(secret).map(Some),
+        }
     }
 
     /// How far the timestamp may be from now, in the past or in the future (default [`DEFAULT_TOLERANCE`], 5
@@ -422,6 +443,16 @@ impl VerifiedMessage {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn from_env_value_skips_blank_and_checks_the_rest() {
+        assert!(Webhook::from_env_value(None).unwrap().is_none());
+        assert!(Webhook::from_env_value(Some("  ")).unwrap().is_none());
+        let w = Webhook::from_env_value(Some(" whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD\n")).unwrap();
+        assert!(w.is_some_and(|w| w.body_limit() == DEFAULT_MAX_BODY_BYTES));
+        assert_eq!(Webhook::from_env_value(Some("whsec_")).unwrap_err(), WebhookError::InvalidSecret);
+        assert_eq!(Webhook::from_env_value(Some("not base64!")).unwrap_err(), WebhookError::InvalidSecret);
+    }
+
     use super::*;
 
     #[test]
