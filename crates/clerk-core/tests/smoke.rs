@@ -35,6 +35,49 @@ async fn verifies_a_josekit_token_with_static_jwks_and_pem() {
     assert_eq!(v.verify(&other).await.unwrap_err().reason(), Reason::TokenInvalidSignature);
 }
 
+/// The plain-shaped payloads Clerk issues are read by clerk-core's own claims reader; anything else (escapes, line
+/// breaks, fractional dates) by serde_json. Both must give the same auth object.
+#[tokio::test]
+async fn payloads_outside_the_plain_shape_verify_the_same() {
+    let k = key_a();
+    let now = now_secs();
+    let v = Verifier::builder().jwks_json(k.jwks()).unwrap().build().unwrap();
+    let header = serde_json::json!({"alg": "RS256", "kid": k.kid, "typ": "JWT"});
+    let claims = session_claims(now);
+    let plain = v.verify(&k.sign(&claims)).await.unwrap();
+
+    let mut escaped = claims.clone();
+    escaped["note"] = "say \"hi\"\n".into();
+    let pretty = serde_json::to_vec_pretty(&claims).unwrap();
+    let mut fractional = claims.clone();
+    fractional["exp"] = serde_json::json!(now as f64 + 60.5);
+    let mut unicode_escape = serde_json::to_string(&claims).unwrap();
+    unicode_escape = unicode_escape.replace("\"sts\":\"active\"", "\"sts\":\"\\u0061ctive\"");
+    assert!(unicode_escape.contains(r#""sts":"\u0061ctive""#));
+    for (what, token) in [
+        ("escaped custom claim", k.sign(&escaped)),
+        ("pretty-printed", k.sign_bytes(&header, &pretty)),
+        ("fractional exp", k.sign(&fractional)),
+        ("\\u escape in sts", k.sign_bytes(&header, unicode_escape.as_bytes())),
+    ] {
+        let auth = v.verify(&token).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(auth.user_id(), plain.user_id(), "{what}");
+        assert_eq!(auth.session_id(), plain.session_id(), "{what}");
+        assert_eq!(auth.session_status(), plain.session_status(), "{what}");
+        assert_eq!(auth.organization(), plain.organization(), "{what}");
+        assert_eq!(auth.features(), plain.features(), "{what}");
+        assert_eq!(auth.factor_verification_age(), plain.factor_verification_age(), "{what}");
+        assert_eq!(auth.authorized_party(), plain.authorized_party(), "{what}");
+        assert_eq!(auth.issued_at(), plain.issued_at(), "{what}");
+    }
+    let auth = v.verify(&k.sign(&fractional)).await.unwrap();
+    assert_eq!(auth.expires_at(), now + 60, "a fractional exp floors to the second");
+    // A duplicate claim is refused whichever reader sees it first.
+    let dup = serde_json::to_string(&claims).unwrap().replacen('{', r#"{"sub":"user_other","#, 1);
+    let err = v.verify(&k.sign_bytes(&header, dup.as_bytes())).await.unwrap_err();
+    assert_eq!(err.reason(), Reason::TokenVerificationFailed);
+}
+
 #[tokio::test]
 async fn verifies_over_loopback_backend_api() {
     let k = key_a();

@@ -52,8 +52,13 @@ impl TestKey {
 
     /// Signs arbitrary header and payload JSON (no validation: tests need malformed claims too).
     pub fn sign_raw(&self, header: &Value, payload: &Value) -> String {
+        self.sign_bytes(header, &serde_json::to_vec(payload).unwrap())
+    }
+
+    /// Signs `payload` exactly as given (pretty-printed JSON, escapes, …).
+    pub fn sign_bytes(&self, header: &Value, payload: &[u8]) -> String {
         let h = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap());
-        let p = URL_SAFE_NO_PAD.encode(serde_json::to_vec(payload).unwrap());
+        let p = URL_SAFE_NO_PAD.encode(payload);
         let input = format!("{h}.{p}");
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or("RS256");
         let signer = match alg {
