@@ -21,13 +21,18 @@ const DEPTH: u8 = 16;
 
 /// The claims, when the payload has the plain shape; `None`: ask serde_json.
 pub(crate) fn read(payload: &str) -> Option<RawClaims<'_>> {
-    if !plain(payload.as_bytes()) {
+    whole(payload, Reader::claims)
+}
+
+/// `value` read from `json` when `json` is [`plain`] and holds nothing after it but spaces.
+fn whole<'a, T>(json: &'a str, value: impl FnOnce(&mut Reader<'a>) -> Option<T>) -> Option<T> {
+    if !plain(json.as_bytes()) {
         return None;
     }
-    let mut r = Reader { s: payload, b: payload.as_bytes(), i: 0 };
-    let claims = r.claims()?;
+    let mut r = Reader { s: json, b: json.as_bytes(), i: 0 };
+    let v = value(&mut r)?;
     r.ws();
-    (r.i == r.b.len()).then_some(claims)
+    (r.i == r.b.len()).then_some(v)
 }
 
 /// Whether `s` has no control characters and no backslashes (one vectorised pass): then a string ends at the next
@@ -58,22 +63,19 @@ fn quote(s: &[u8]) -> Option<usize> {
 /// The string members `names` of a JSON object, each absent, `null` or a string, any other member skipped: what a
 /// serde-derived struct of `Option<Cow<str>>` fields reads (the JWS header). `None`: ask serde_json.
 pub(crate) fn read_strings<'a, const N: usize>(json: &'a str, names: [&str; N]) -> Option<[Option<&'a str>; N]> {
-    if !plain(json.as_bytes()) {
-        return None;
-    }
-    let mut r = Reader { s: json, b: json.as_bytes(), i: 0 };
-    let mut out = [None; N];
-    let mut seen = [false; N];
-    r.object(|r, key| {
-        let Some(at) = names.iter().position(|n| *n == key) else { return r.skip(DEPTH) };
-        if std::mem::replace(seen.get_mut(at)?, true) {
-            return None;
-        }
-        *out.get_mut(at)? = if r.null()? { None } else { Some(r.string()?) };
-        Some(())
-    })?;
-    r.ws();
-    (r.i == r.b.len()).then_some(out)
+    whole(json, |r| {
+        let mut out = [None; N];
+        let mut seen = [false; N];
+        r.object(|r, key| {
+            let Some(at) = names.iter().position(|n| *n == key) else { return r.skip(DEPTH) };
+            if std::mem::replace(seen.get_mut(at)?, true) {
+                return None;
+            }
+            *out.get_mut(at)? = if r.null()? { None } else { Some(r.string()?) };
+            Some(())
+        })?;
+        Some(out)
+    })
 }
 
 struct Reader<'a> {
@@ -157,38 +159,30 @@ impl<'a> Reader<'a> {
 
     /// `{`, then `f(reader, key)` for each member, which must consume the value; then `}`.
     fn object(&mut self, mut f: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        if self.next()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            let key = self.string()?;
-            self.eat(b':')?;
-            f(self, key)?;
-            match self.next()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        self.list(b'{', b'}', |r| {
+            let key = r.string()?;
+            r.eat(b':')?;
+            f(r, key)
+        })
     }
 
     /// `[`, then `f(reader)` for each element, which must consume it; then `]`.
-    fn array(&mut self, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        if self.next()? == b']' {
+    fn array(&mut self, f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.list(b'[', b']', f)
+    }
+
+    /// `open`, items separated by commas (each read by `item`), `close`; no trailing comma.
+    fn list(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(open)?;
+        if self.next()? == close {
             self.i += 1;
             return Some(());
         }
         loop {
-            f(self)?;
+            item(self)?;
             match self.next()? {
                 b',' => self.i += 1,
-                b']' => {
+                c if c == close => {
                     self.i += 1;
                     return Some(());
                 }
