@@ -1,39 +1,22 @@
 //! actix-web 4 keeps its headers in an `http` 0.2 map; the authenticator and the webhook verifier read `http` 1.x
-//! ones. Only the headers they read are copied.
+//! ones. The authenticator reads credentials through [`CredentialHeaders`], implemented here over actix's own map
+//! (nothing copied); the webhook verifier gets the few headers it reads copied.
 
 use actix_web::http::header::{self as actix_header, HeaderMap as ActixHeaderMap};
-use clerk_api::plug::Failure;
+use clerk_core::CredentialHeaders;
 
-/// Copies the headers the authenticator reads (`Authorization` and `Cookie`: session tokens come from the header or
-/// the cookie, machine tokens from the header; nothing else is looked at) into an `http` 1.x map, every value, bytes
-/// as received, so a non-ASCII value stays non-ASCII and is judged by the verifier, which refuses it: `401`, never a
-/// panic. Copying the other headers would cost an allocation each and change nothing.
-///
-/// Both `http` versions accept the same bytes, so a copy cannot fail in practice; if one ever did, the request is
-/// refused (`token-invalid`) rather than the header dropped, which would turn "unreadable credentials" into "signed
-/// out".
-pub(crate) fn credentials(headers: &ActixHeaderMap) -> Result<http::HeaderMap, Failure> {
-    let mut out = http::HeaderMap::new();
-    copy(headers, &actix_header::AUTHORIZATION, &http::header::AUTHORIZATION, &mut out)?;
-    copy(headers, &actix_header::COOKIE, &http::header::COOKIE, &mut out)?;
-    Ok(out)
-}
+/// actix's header map as the authenticator reads it: the `Authorization` and `Cookie` values, every one, bytes as
+/// received (a non-ASCII value is judged by the token extractor, which refuses it: `401`, never a panic).
+pub(crate) struct Credentials<'a>(pub(crate) &'a ActixHeaderMap);
 
-fn copy(
-    from: &ActixHeaderMap,
-    name: &actix_header::HeaderName,
-    to_name: &http::HeaderName,
-    to: &mut http::HeaderMap,
-) -> Result<(), Failure> {
-    for value in from.get_all(name) {
-        let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes()) else {
-            let f = Failure::Unauthorized { token_present: true, reason: "token-invalid" };
-            tracing::info!(target: "clerk::auth", reason = f.reason(), header = name.as_str(), "request refused: unreadable credentials");
-            return Err(f);
-        };
-        to.append(to_name.clone(), value);
+impl CredentialHeaders for Credentials<'_> {
+    fn authorization(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.get_all(actix_header::AUTHORIZATION).map(actix_header::HeaderValue::as_bytes)
     }
-    Ok(())
+
+    fn cookie(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.get_all(actix_header::COOKIE).map(actix_header::HeaderValue::as_bytes)
+    }
 }
 
 /// The webhook headers the verifier reads: Svix's, and the Standard Webhooks aliases.
@@ -65,20 +48,50 @@ mod tests {
 
     use super::*;
 
+    /// The same headers in actix's map and in an `http` 1.x map.
+    fn both(pairs: &[(&'static str, &[u8])]) -> (ActixHeaderMap, http::HeaderMap) {
+        let (mut a, mut h) = (ActixHeaderMap::new(), http::HeaderMap::new());
+        for &(name, value) in pairs {
+            a.append(HeaderName::from_static(name), HeaderValue::from_bytes(value).unwrap());
+            h.append(http::HeaderName::from_static(name), http::HeaderValue::from_bytes(value).unwrap());
+        }
+        (a, h)
+    }
+
     #[test]
-    fn copies_every_credential_value_byte_for_byte_and_nothing_else() {
-        let mut h = ActixHeaderMap::new();
-        h.append(HeaderName::from_static("authorization"), HeaderValue::from_bytes(b"Bearer caf\xc3\xa9").unwrap());
-        h.append(HeaderName::from_static("cookie"), HeaderValue::from_static("a=1"));
-        h.append(HeaderName::from_static("cookie"), HeaderValue::from_static("__session=t"));
-        h.append(HeaderName::from_static("host"), HeaderValue::from_static("example.com"));
-        h.append(HeaderName::from_static("x-custom"), HeaderValue::from_static("1"));
-        let out = credentials(&h).unwrap();
-        assert_eq!(out.get(http::header::AUTHORIZATION).unwrap().as_bytes(), b"Bearer caf\xc3\xa9");
-        let cookies: Vec<_> = out.get_all(http::header::COOKIE).iter().map(|v| v.as_bytes().to_vec()).collect();
-        assert_eq!(cookies, [b"a=1".to_vec(), b"__session=t".to_vec()]);
-        assert_eq!(out.len(), 3, "only the credential headers");
-        assert!(credentials(&ActixHeaderMap::new()).unwrap().is_empty());
+    fn actix_headers_read_as_http_headers_do() {
+        let cases: &[&[(&str, &[u8])]] = &[
+            &[],
+            &[("authorization", b"Bearer a.b.c")],
+            &[("authorization", b"  bEaReR \t a.b.c  ")],
+            &[("authorization", b"a.b.c")],
+            &[("authorization", b"Bearer")],
+            &[("authorization", b"Basic dXNlcg==")],
+            &[("authorization", b"Bearer caf\xc3\xa9")],
+            &[("authorization", b"Basic caf\xc3\xa9")],
+            &[("authorization", b"Bearer a"), ("authorization", b"Bearer b")],
+            &[("cookie", b"a=1"), ("cookie", b"__session=t"), ("host", b"example.com")],
+            &[("cookie", b"__session=\"t\"; __session_abc=u")],
+            &[("cookie", b"__session=caf\xc3\xa9")],
+            &[("authorization", b"Basic x"), ("cookie", b"__session=t")],
+            &[("authorization", b"Bearer h"), ("cookie", b"__session=t")],
+        ];
+        let extractor = clerk_core::TokenExtractor::new();
+        let custom = clerk_core::TokenExtractor::new().with_cookie_name("__session_abc").unwrap();
+        for pairs in cases {
+            let (a, h) = both(pairs);
+            let creds = Credentials(&a);
+            for e in [&extractor, &custom] {
+                let from_actix = e.extract(&creds).map(|t| t.map(|t| (t.token(), t.origin())));
+                let from_http = e.extract(&h).map(|t| t.map(|t| (t.token(), t.origin())));
+                assert_eq!(from_actix, from_http, "{pairs:?}");
+            }
+            assert_eq!(
+                clerk_core::bearer_token_bytes(&Credentials(&a)),
+                clerk_core::bearer_token_bytes(&h),
+                "{pairs:?}"
+            );
+        }
     }
 
     #[test]

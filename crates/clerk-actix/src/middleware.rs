@@ -167,15 +167,11 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        // Per request: two reference counts, one box, the credential headers copied (not every header), one
-        // extension inserted.
+        // Per request: two reference counts, one box, one extension inserted; the headers are read in place.
         let service = Rc::clone(&self.service);
         let config = Rc::clone(&self.config);
         Box::pin(async move {
-            let outcome = match headers::credentials(req.headers()) {
-                Ok(h) => config.authenticator.authenticate(&h).await,
-                Err(f) => Err(f),
-            };
+            let outcome = config.authenticator.authenticate(&headers::Credentials(req.headers())).await;
             let outcome = match outcome {
                 Ok(Some(a)) => Outcome::SignedIn(a),
                 Ok(None) => Outcome::SignedOut,

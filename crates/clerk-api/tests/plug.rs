@@ -122,3 +122,50 @@ async fn the_authenticate_future_is_small() {
     let size = std::mem::size_of_val(&auth.authenticate(&h));
     assert!(size <= 512, "Authenticator::authenticate's future is {size} bytes");
 }
+
+#[tokio::test]
+async fn authenticate_cached_answers_what_authenticate_would_or_nothing() {
+    use clerk_core::{TestClock, TokenTypes, Verifier};
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("cached@example.com").unwrap();
+    let clock =
+        TestClock::at_secs(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
+    let verifier = Verifier::builder().jwt_key(&clerk.jwt_public_key()).unwrap().clock(clock.clone()).build().unwrap();
+    let auth = Authenticator::builder().verifier(verifier).build().unwrap();
+    let token = clerk.session_token(&uid).unwrap().lifetime(Duration::from_secs(60)).mint();
+    let h = headers(&token);
+
+    assert!(auth.authenticate_cached(&h).is_none(), "not verified yet: for `authenticate`");
+    let full = auth.authenticate(&h).await.unwrap().unwrap();
+    let hit = auth.authenticate_cached(&h).expect("cached").unwrap();
+    assert_eq!(hit.session().unwrap().user_id(), full.session().unwrap().user_id());
+    assert_eq!(hit.origin(), full.origin());
+    assert!(hit.user().is_none());
+
+    // The same token in another form of the header is the same token; in a cookie it is for `authenticate`.
+    let mut spaced = http::HeaderMap::new();
+    spaced.insert("authorization", format!("  bearer \t{token} ").parse().unwrap());
+    assert!(auth.authenticate_cached(&spaced).is_some_and(|r| r.is_ok()));
+    let mut cookie = http::HeaderMap::new();
+    cookie.insert("cookie", format!("__session={token}").parse().unwrap());
+    assert!(auth.authenticate_cached(&cookie).is_none());
+    assert!(auth.authenticate(&cookie).await.unwrap().is_some());
+
+    // Not answered where `authenticate` has more to do: a user to fetch, or no session tokens accepted.
+    assert!(auth.accepting(TokenTypes::MACHINE).authenticate_cached(&h).is_none());
+    let fetching = Authenticator::builder()
+        .verifier(Verifier::builder().jwt_key(&clerk.jwt_public_key()).unwrap().build().unwrap())
+        .client(client(&clerk))
+        .fetch_user(FetchUser::Always)
+        .build()
+        .unwrap();
+    fetching.authenticate(&h).await.unwrap().unwrap();
+    assert!(fetching.authenticate_cached(&h).is_none());
+    assert!(fetching.authenticate(&h).await.unwrap().unwrap().user().is_some(), "the cached path still fetches");
+
+    // Expired since it was cached: the refusal `authenticate` gives.
+    clock.advance(Duration::from_secs(120));
+    let refused = Failure::Unauthorized { token_present: true, reason: "token-expired" };
+    assert_eq!(auth.authenticate_cached(&h).unwrap().unwrap_err(), refused);
+    assert_eq!(auth.authenticate(&h).await.unwrap_err(), refused);
+}

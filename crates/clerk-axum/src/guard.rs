@@ -114,7 +114,7 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Error>;
+    type Future = ResponseFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -140,9 +140,9 @@ where
             Ok(()) => {
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
-                crate::layer::boxed(async move { inner.call(req).await })
+                ResponseFuture::inner(inner.call(req))
             }
-            Err(rejection) => crate::layer::boxed(async move { Ok(rejection.into_response()) }),
+            Err(rejection) => ResponseFuture::ready(rejection.into_response()),
         }
     }
 }

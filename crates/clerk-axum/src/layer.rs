@@ -181,22 +181,57 @@ impl<S> fmt::Debug for Clerk<S> {
     }
 }
 
-/// The future of [`Clerk`]'s responses.
-pub struct ResponseFuture<E> {
-    inner: Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>,
+pin_project_lite::pin_project! {
+    /// The future of [`Clerk`]'s (and [`RequireLayer`](crate::RequireLayer)'s) responses: the inner service's own
+    /// future when the request was decided at once (a session token the verified-token cache holds: most requests),
+    /// a ready response for a refusal decided at once, else a boxed future (keys or a user to load first).
+    pub struct ResponseFuture<F, E> {
+        #[pin]
+        kind: Kind<F, E>,
+    }
 }
 
-impl<E> fmt::Debug for ResponseFuture<E> {
+pin_project_lite::pin_project! {
+    #[project = KindProj]
+    enum Kind<F, E> {
+        Inner { #[pin] future: F },
+        Ready { #[pin] future: std::future::Ready<Result<Response, E>> },
+        Boxed { future: Pin<Box<dyn Future<Output = Result<Response, E>> + Send>> },
+    }
+}
+
+impl<F, E> ResponseFuture<F, E> {
+    pub(crate) fn inner(future: F) -> Self {
+        Self { kind: Kind::Inner { future } }
+    }
+
+    pub(crate) fn ready(response: Response) -> Self {
+        Self { kind: Kind::Ready { future: std::future::ready(Ok(response)) } }
+    }
+
+    pub(crate) fn boxed(future: impl Future<Output = Result<Response, E>> + Send + 'static) -> Self {
+        Self { kind: Kind::Boxed { future: Box::pin(future) } }
+    }
+}
+
+impl<F, E> fmt::Debug for ResponseFuture<F, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }
 
-impl<E> Future for ResponseFuture<E> {
+impl<F, E> Future for ResponseFuture<F, E>
+where
+    F: Future<Output = Result<Response, E>>,
+{
     type Output = Result<Response, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Inner { future } => future.poll(cx),
+            KindProj::Ready { future } => future.poll(cx),
+            KindProj::Boxed { future } => future.as_mut().poll(cx),
+        }
     }
 }
 
@@ -208,7 +243,7 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Error>;
+    type Future = ResponseFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -218,23 +253,29 @@ where
         // The readied service handles this request; a fresh clone takes its place (tower's usual pattern).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        // Most requests: a token verified before, decided here; the inner service's future is this one's.
+        if let Some(done) = self.shared.authenticator.authenticate_cached(req.headers()) {
+            let state = match done {
+                Ok(a) => ClerkState::SignedIn(a),
+                Err(f) => ClerkState::Failed(f),
+            };
+            if let Some(refusal) = refusal(&self.shared, &state) {
+                return ResponseFuture::ready(refusal);
+            }
+            req.extensions_mut().insert(ClerkContext { state, shared: Arc::clone(&self.shared) });
+            return ResponseFuture::inner(inner.call(req));
+        }
         // The future needs the authenticator, the mode and the outage status: one reference count, which then moves
         // into the request's extensions (no further clone).
         let shared = Arc::clone(&self.shared);
-        boxed(async move {
+        ResponseFuture::boxed(async move {
             let state = match shared.authenticator.authenticate(req.headers()).await {
                 Ok(Some(a)) => ClerkState::SignedIn(a),
                 Ok(None) => ClerkState::SignedOut,
                 Err(f) => ClerkState::Failed(f),
             };
-            if shared.mode == Mode::Required {
-                match &state {
-                    ClerkState::SignedIn(_) => {}
-                    ClerkState::SignedOut => return Ok(ClerkRejection::signed_out().into_response()),
-                    ClerkState::Failed(f) => {
-                        return Ok(ClerkRejection::from_failure(f, shared.unavailable).into_response());
-                    }
-                }
+            if let Some(refusal) = refusal(&shared, &state) {
+                return Ok(refusal);
             }
             req.extensions_mut().insert(ClerkContext { state, shared });
             inner.call(req).await
@@ -242,9 +283,14 @@ where
     }
 }
 
-pub(crate) fn boxed<E, F>(fut: F) -> ResponseFuture<E>
-where
-    F: Future<Output = Result<Response, E>> + Send + 'static,
-{
-    ResponseFuture { inner: Box::pin(fut) }
+/// The response of a request the layer refuses (required mode, not signed in); `None`: the request goes on.
+fn refusal(shared: &Shared, state: &ClerkState) -> Option<Response> {
+    if shared.mode == Mode::Optional {
+        return None;
+    }
+    match state {
+        ClerkState::SignedIn(_) => None,
+        ClerkState::SignedOut => Some(ClerkRejection::signed_out().into_response()),
+        ClerkState::Failed(f) => Some(ClerkRejection::from_failure(f, shared.unavailable).into_response()),
+    }
 }

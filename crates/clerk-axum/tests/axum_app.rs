@@ -153,3 +153,51 @@ async fn the_layer_adds_one_extension() {
         assert_eq!(n, base + 1, "{auth:?}");
     }
 }
+
+/// A token verified once is decided by the layer at once afterwards (no boxed future): it must answer exactly as
+/// the first time, in both modes and through a guard, and refuse it the same way once it has expired.
+#[tokio::test]
+async fn cached_tokens_are_answered_as_the_first_time() {
+    use axum::routing::get as route;
+    use clerk_axum::{ClerkAuth, RequireLayer};
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("cache@example.com").unwrap();
+    let clock = clerk_core::TestClock::at_secs(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+    );
+    let verifier =
+        clerk_core::Verifier::builder().jwt_key(&clerk.jwt_public_key()).unwrap().clock(clock.clone()).build().unwrap();
+    let layer = ClerkLayer::new(Authenticator::builder().verifier(verifier).build().unwrap());
+    let routes = || {
+        axum::Router::new()
+            .route("/me", route(|auth: ClerkAuth| async move { auth.user_id().to_string() }))
+            .route("/maybe", route(|auth: Option<ClerkAuth>| async move { format!("{}", auth.is_some()) }))
+            .route("/admin", route(|| async { "admin" }).route_layer(RequireLayer::role("org:admin")))
+    };
+    let required = routes().layer(layer.clone());
+    let optional = routes().layer(layer.optional());
+    let member = clerk
+        .session_token(&uid)
+        .unwrap()
+        .lifetime(Duration::from_secs(60))
+        .organization("org_1", "acme", "org:member", &[])
+        .mint();
+
+    for round in ["first (verified)", "second (cached)", "third (cached)"] {
+        for app in [&required, &optional] {
+            assert_eq!(get(app, "/me", Some(&member), None).await.2, uid, "{round}");
+            assert_eq!(get(app, "/maybe", Some(&member), None).await.2, "true", "{round}");
+            assert_eq!(get(app, "/admin", Some(&member), None).await.0, StatusCode::FORBIDDEN, "{round}");
+        }
+    }
+
+    clock.advance(Duration::from_secs(120));
+    for _ in 0..2 {
+        let (s, h, body) = get(&required, "/me", Some(&member), None).await;
+        assert_eq!((s, body.as_str()), (StatusCode::UNAUTHORIZED, "Unauthorized"));
+        assert_eq!(h[header::WWW_AUTHENTICATE], "Bearer error=\"invalid_token\"");
+        // Optional mode lets it through to the extractors, which refuse it: present but invalid.
+        assert_eq!(get(&optional, "/maybe", Some(&member), None).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(get(&optional, "/admin", Some(&member), None).await.0, StatusCode::UNAUTHORIZED);
+    }
+}

@@ -95,7 +95,8 @@ pub use jwks::{BackendApiJwks, JwksSource, KeyCacheConfig, UrlJwks};
 pub use keys::{InstanceType, PublishableKey, parse_secret_key, secret_key_instance_type};
 pub use machine::{MachineAuth, TokenFormat, TokenType, TokenTypes};
 pub use source::{
-    DEFAULT_COOKIE, FoundToken, TokenExtractor, TokenOrigin, TokenSourceError, bearer_token, cookie_value,
+    CredentialHeaders, DEFAULT_COOKIE, FoundToken, TokenExtractor, TokenOrigin, TokenSourceError, bearer_token,
+    bearer_token_bytes, cookie_value,
 };
 pub use transport::{BoxFuture, HttpTransport, RetryPolicy};
 #[cfg(feature = "hyper")]

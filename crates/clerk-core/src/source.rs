@@ -143,7 +143,10 @@ impl TokenExtractor {
     ///
     /// # Errors
     /// See [`TokenSourceError`].
-    pub fn extract<'h>(&self, headers: &'h HeaderMap) -> Result<Option<FoundToken<'h>>, TokenSourceError> {
+    pub fn extract<'h, H: CredentialHeaders + ?Sized>(
+        &self,
+        headers: &'h H,
+    ) -> Result<Option<FoundToken<'h>>, TokenSourceError> {
         if let Some(token) = bearer_token(headers)? {
             return Ok(Some(FoundToken { token, origin: TokenOrigin::Header }));
         }
@@ -156,39 +159,101 @@ impl TokenExtractor {
     }
 }
 
+/// Where tokens are read from: the values of the `Authorization` and `Cookie` headers, as bytes.
+///
+/// Implemented for [`http::HeaderMap`]. A framework that keeps its headers in another map (actix-web 4 uses `http`
+/// 0.2) implements it over a borrowed map, so nothing is copied per request.
+pub trait CredentialHeaders {
+    /// Every `Authorization` header value, in the order received.
+    fn authorization(&self) -> impl Iterator<Item = &[u8]>;
+    /// Every `Cookie` header value, in the order received.
+    fn cookie(&self) -> impl Iterator<Item = &[u8]>;
+}
+
+impl CredentialHeaders for HeaderMap {
+    fn authorization(&self) -> impl Iterator<Item = &[u8]> {
+        self.get_all(AUTHORIZATION).iter().map(http::HeaderValue::as_bytes)
+    }
+
+    fn cookie(&self) -> impl Iterator<Item = &[u8]> {
+        self.get_all(COOKIE).iter().map(http::HeaderValue::as_bytes)
+    }
+}
+
 /// The token of the `Authorization` header, by Clerk's rules; `Ok(None)` for no header or another scheme.
 ///
 /// # Errors
 /// See [`TokenSourceError`].
-pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, TokenSourceError> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
+pub fn bearer_token<H: CredentialHeaders + ?Sized>(headers: &H) -> Result<Option<&str>, TokenSourceError> {
+    let Some(value) = authorization(headers)? else { return Ok(None) };
+    // The whole value, as `http::HeaderValue::to_str` checks it (so the scheme and the spaces too).
+    if !is_header_text(value) {
+        return Err(TokenSourceError::NonAsciiHeader);
+    }
+    let Some(token) = bearer(value)? else { return Ok(None) };
+    // Visible ASCII is valid UTF-8.
+    std::str::from_utf8(token).map(Some).map_err(|_| TokenSourceError::NonAsciiHeader)
+}
+
+/// The bytes [`bearer_token`] would answer, read without checking them, or `None` when it would not answer a token
+/// (no header, several, another scheme, an empty bearer). For a lookup among tokens already verified (a verified
+/// token is visible ASCII, so equal bytes are a token `bearer_token` accepts), as
+/// [`Verifier::verify_cached`](crate::Verifier::verify_cached) does; anything else must go through
+/// [`bearer_token`].
+#[must_use]
+pub fn bearer_token_bytes<H: CredentialHeaders + ?Sized>(headers: &H) -> Option<&[u8]> {
+    bearer(authorization(headers).ok()??).ok()?
+}
+
+/// The only `Authorization` value; `Ok(None)` without one.
+fn authorization<H: CredentialHeaders + ?Sized>(headers: &H) -> Result<Option<&[u8]>, TokenSourceError> {
+    let mut values = headers.authorization();
     let Some(value) = values.next() else { return Ok(None) };
     if values.next().is_some() {
         return Err(TokenSourceError::MultipleAuthorizationHeaders);
     }
-    let value = value.to_str().map_err(|_| TokenSourceError::NonAsciiHeader)?;
-    let value = value.trim_matches(|c| c == ' ' || c == '\t');
+    Ok(Some(value))
+}
+
+/// The token of an `Authorization` value: after `Bearer ` (any case), or the whole value without a scheme;
+/// `Ok(None)` when empty or another scheme. Spaces and tabs around are not part of it.
+fn bearer(value: &[u8]) -> Result<Option<&[u8]>, TokenSourceError> {
+    let value = trim_ows(value);
     if value.is_empty() {
         return Ok(None);
     }
-    match value.split_once(' ') {
-        None if value.eq_ignore_ascii_case("bearer") => Err(TokenSourceError::EmptyBearer),
+    match value.iter().position(|&b| b == b' ') {
+        None if value.eq_ignore_ascii_case(b"bearer") => Err(TokenSourceError::EmptyBearer),
         None => Ok(Some(value)),
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => {
-            let token = rest.trim_start_matches([' ', '\t']);
+        Some(space) if value[..space].eq_ignore_ascii_case(b"bearer") => {
+            let token = trim_ows(&value[space + 1..]);
             if token.is_empty() { Err(TokenSourceError::EmptyBearer) } else { Ok(Some(token)) }
         }
         Some(_) => Ok(None),
     }
 }
 
+/// What `http::HeaderValue::to_str` accepts: visible ASCII, spaces and tabs. As one minimum and one maximum over
+/// the bytes (a tab counted as a space), without an early exit, so that it runs many bytes at a time (a bearer token
+/// is ~1 KB).
+fn is_header_text(value: &[u8]) -> bool {
+    let (lo, hi) = value.iter().fold((u8::MAX, 0u8), |(lo, hi), &b| {
+        let b = if b == b'\t' { b' ' } else { b };
+        (lo.min(b), hi.max(b))
+    });
+    value.is_empty() || (lo >= 0x20 && hi < 0x7f)
+}
+
 /// The value of the named cookie across all `Cookie` headers; the first non-empty occurrence wins.
 ///
 /// # Errors
 /// [`TokenSourceError::NonAsciiCookie`] when the cookie's value is not visible ASCII.
-pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, TokenSourceError> {
-    for header in headers.get_all(COOKIE) {
-        for pair in header.as_bytes().split(|&b| b == b';') {
+pub fn cookie_value<'h, H: CredentialHeaders + ?Sized>(
+    headers: &'h H,
+    name: &str,
+) -> Result<Option<&'h str>, TokenSourceError> {
+    for header in headers.cookie() {
+        for pair in header.split(|&b| b == b';') {
             let pair = trim_ows(pair);
             let Some(eq) = pair.iter().position(|&b| b == b'=') else { continue };
             if trim_ows(&pair[..eq]) != name.as_bytes() {
@@ -236,6 +301,94 @@ mod tests {
 
     fn ex(h: &HeaderMap) -> Result<Option<(&str, TokenOrigin)>, TokenSourceError> {
         TokenExtractor::default().extract(h).map(|o| o.map(|t| (t.token(), t.origin())))
+    }
+
+    /// `bearer_token` as it was written over `HeaderValue::to_str` (the reference for the byte-level one).
+    fn bearer_token_via_to_str(headers: &HeaderMap) -> Result<Option<&str>, TokenSourceError> {
+        let mut values = headers.get_all(AUTHORIZATION).iter();
+        let Some(value) = values.next() else { return Ok(None) };
+        if values.next().is_some() {
+            return Err(TokenSourceError::MultipleAuthorizationHeaders);
+        }
+        let value = value.to_str().map_err(|_| TokenSourceError::NonAsciiHeader)?;
+        let value = value.trim_matches(|c| c == ' ' || c == '\t');
+        if value.is_empty() {
+            return Ok(None);
+        }
+        match value.split_once(' ') {
+            None if value.eq_ignore_ascii_case("bearer") => Err(TokenSourceError::EmptyBearer),
+            None => Ok(Some(value)),
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => {
+                let token = rest.trim_start_matches([' ', '\t']);
+                if token.is_empty() { Err(TokenSourceError::EmptyBearer) } else { Ok(Some(token)) }
+            }
+            Some(_) => Ok(None),
+        }
+    }
+
+    /// `bearer_token` answers as the `to_str` version did; `bearer_token_bytes` answers exactly the tokens it
+    /// answers, and otherwise nothing, except bytes `bearer_token` refuses as not visible ASCII (which no verified
+    /// token equals).
+    fn bearer_readings_agree(values: &[&[u8]]) {
+        let mut h = HeaderMap::new();
+        for v in values {
+            let Ok(v) = HeaderValue::from_bytes(v) else { return };
+            h.append(AUTHORIZATION, v);
+        }
+        let token = bearer_token(&h);
+        assert_eq!(token, bearer_token_via_to_str(&h), "{values:?}");
+        match token {
+            Ok(Some(t)) => assert_eq!(bearer_token_bytes(&h), Some(t.as_bytes())),
+            Err(TokenSourceError::NonAsciiHeader) => {
+                assert!(bearer_token_bytes(&h).is_none_or(|b| !b.iter().all(|c| c.is_ascii_graphic())));
+            }
+            _ => assert_eq!(bearer_token_bytes(&h), None, "{values:?}"),
+        }
+    }
+
+    #[test]
+    fn byte_level_bearer_reading_matches_to_str() {
+        let cases: &[&[&[u8]]] = &[
+            &[],
+            &[b"Bearer abc"],
+            &[b"bearer abc"],
+            &[b"BEARER \t abc \t"],
+            &[b"  Bearer abc"],
+            &[b"abc"],
+            &[b"Bearer"],
+            &[b"bearer   "],
+            &[b""],
+            &[b"  \t "],
+            &[b"Basic abc"],
+            &[b"Bearer a b"],
+            &[b"Bearer\tabc"],
+            &[b"Bearer caf\xc3\xa9"],
+            &[b"Basic caf\xc3\xa9"],
+            &[b"Bearer \x80"],
+            &[b"Bearer a", b"Bearer b"],
+            &[b"Bearer a", b""],
+        ];
+        for values in cases {
+            bearer_readings_agree(values);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_level_bearer_reading_matches_to_str_on_any_value(
+            value in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(b' '), proptest::strategy::Just(b'\t'), proptest::strategy::Just(b'a'),
+                proptest::strategy::Just(b'.'), proptest::strategy::Just(0x80u8), proptest::strategy::Just(0x7fu8),
+                proptest::strategy::Just(0x1fu8), proptest::num::u8::ANY,
+            ], 0..24),
+            scheme in proptest::prop_oneof![
+                proptest::strategy::Just(&b""[..]), proptest::strategy::Just(&b"Bearer "[..]),
+                proptest::strategy::Just(&b"bEaReR"[..]), proptest::strategy::Just(&b"Basic "[..]),
+            ],
+        ) {
+            let whole: Vec<u8> = scheme.iter().chain(&value).copied().collect();
+            bearer_readings_agree(&[&whole]);
+        }
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::HeaderMap;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -20,7 +19,7 @@ use crate::keys::{PublishableKey, parse_secret_key};
 use crate::machine::{
     MACHINE_SUBJECT_PREFIX, MachineAuth, TokenType, is_access_token_typ, is_json_object, json_has_machine_subject,
 };
-use crate::source::{TokenExtractor, TokenOrigin, TokenSourceError};
+use crate::source::{CredentialHeaders, TokenExtractor, TokenOrigin, TokenSourceError, bearer_token_bytes};
 use crate::transport::{HttpTransport, RetryPolicy};
 
 /// The default bound on a token's length: 8 KiB. Clerk session tokens are well under 4 KiB (they travel in a
@@ -127,7 +126,7 @@ impl Eq for TokenKey {}
 #[derive(Clone, Copy)]
 struct TokenRef<'a> {
     hash: u64,
-    token: &'a str,
+    token: &'a [u8],
 }
 
 impl std::hash::Hash for TokenRef<'_> {
@@ -138,7 +137,7 @@ impl std::hash::Hash for TokenRef<'_> {
 
 impl quick_cache::Equivalent<TokenKey> for TokenRef<'_> {
     fn equivalent(&self, key: &TokenKey) -> bool {
-        self.hash == key.hash && key.auth.token() == self.token
+        self.hash == key.hash && key.auth.token().as_bytes() == self.token
     }
 }
 
@@ -408,6 +407,22 @@ impl Verifier {
         self.with_keys(token, Self::verify_now)
     }
 
+    /// What [`verify`](Self::verify) answers for `token` when the verified-token cache can answer it, without
+    /// reading the token: `None` when it is not cached (or there is no cache), and then only `verify` can answer.
+    ///
+    /// For request paths that hold the token as bytes ([`bearer_token_bytes`]): the lookup is one hash and one
+    /// comparison, and a token only gets into the cache by passing `verify`, so equal bytes are that token. A hit is
+    /// checked exactly as in `verify`: its key set must still be current, and `exp`, `nbf` and `iat` hold now (else
+    /// the error `verify` gives).
+    ///
+    /// # Errors
+    /// `Some(Err(_))`: the cached token is no longer valid ([`Reason::TokenExpired`], …).
+    #[must_use]
+    pub fn verify_cached(&self, token: &[u8]) -> Option<Result<SessionAuth, VerifyError>> {
+        self.inner.cache.as_ref()?;
+        self.cache_lookup(TokenRef { hash: self.token_hash(token), token })
+    }
+
     /// Runs a synchronous verification core (`verify_now`, `machine_now`) without a key; when it needs keys, loads
     /// them and runs it once more with the key the store resolved.
     ///
@@ -440,7 +455,8 @@ impl Verifier {
         if token.len() > inner.options.max_token_bytes {
             return Ok(Err(invalid("token exceeds the size bound")));
         }
-        let cache_key = inner.cache.as_ref().map(|_| TokenRef { hash: self.token_hash(token), token });
+        let cache_key =
+            inner.cache.as_ref().map(|_| TokenRef { hash: self.token_hash(token.as_bytes()), token: token.as_bytes() });
         if key.is_none()
             && let Some(k) = cache_key
             && let Some(hit) = self.cache_lookup(k)
@@ -502,10 +518,13 @@ impl Verifier {
     ///
     /// # Errors
     /// [`RequestAuthError`]: unreadable credentials, or a refused token.
-    pub async fn verify_request(
+    pub async fn verify_request<H: CredentialHeaders + Sync + ?Sized>(
         &self,
-        headers: &HeaderMap,
+        headers: &H,
     ) -> Result<Option<(SessionAuth, TokenOrigin)>, RequestAuthError> {
+        if let Some(hit) = bearer_token_bytes(headers).and_then(|token| self.verify_cached(token)) {
+            return Ok(Some((hit?, TokenOrigin::Header)));
+        }
         let Some(found) = self.inner.extractor.extract(headers)? else { return Ok(None) };
         let auth = self.verify(found.token()).await?;
         Ok(Some((auth, found.origin())))
@@ -597,9 +616,8 @@ impl Verifier {
 
     /// The cache hash of a token (its last [`HASHED_SUFFIX`] bytes and its length, seeded per verifier).
     #[inline]
-    fn token_hash(&self, token: &str) -> u64 {
+    fn token_hash(&self, bytes: &[u8]) -> u64 {
         use std::hash::{BuildHasher as _, Hasher as _};
-        let bytes = token.as_bytes();
         let mut h = self.inner.cache_seed.build_hasher();
         h.write(&bytes[bytes.len().saturating_sub(HASHED_SUFFIX)..]);
         h.write_usize(bytes.len());

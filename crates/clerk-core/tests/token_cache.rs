@@ -432,6 +432,7 @@ async fn entries_are_dropped_when_the_key_set_changes() {
     v.verify(&t).await.unwrap();
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
+    assert!(v.verify_cached(t.as_bytes()).is_some_and(|r| r.is_ok()));
     let g0 = v.key_generation();
 
     // Rotation: a new key signs and key_a is retired (no longer published).
@@ -443,7 +444,8 @@ async fn entries_are_dropped_when_the_key_set_changes() {
     assert_eq!(v.loaded_kids(), vec![new.kid().to_owned()]);
     assert_ne!(v.key_generation(), g0);
 
-    // The cached key_a token is not served from the cache any more.
+    // The cached key_a token is not served from the cache any more (`verify_cached` leaves it to `verify`).
+    assert!(v.verify_cached(t.as_bytes()).is_none());
     let err = v.verify(&t).await.unwrap_err();
     assert_eq!(err.reason(), Reason::JwkKidMismatch, "{err:?}");
     assert_eq!(v.cached_tokens(), 0);
@@ -534,4 +536,42 @@ async fn a_cached_token_is_not_served_past_the_stale_limit() {
     assert_eq!(v.verify(&fresh).await.unwrap_err().reason(), Reason::JwkRemoteFailedToLoad);
     let err = v.verify(&t).await.expect_err("a cached token verified with keys past the stale limit");
     assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// `verify_cached`: the cache asked by the token's bytes
+// ---------------------------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_cached_answers_what_verify_answers_or_nothing() {
+    let clock = clock();
+    let t0 = clock.now_secs();
+    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let t = token(key_a(), t0); // exp = t0 + 60
+    assert!(v.verify_cached(t.as_bytes()).is_none(), "never verified: not answered");
+    let full = v.verify(&t).await.unwrap();
+    let hit = v.verify_cached(t.as_bytes()).expect("cached").unwrap();
+    assert_eq!(hit.user_id(), full.user_id());
+    assert_eq!(hit.session_id(), full.session_id());
+    assert_eq!(hit.token(), t);
+
+    // Other bytes are not answered: a tampered token, a prefix, the token with a space, non-UTF-8 bytes.
+    let mut tampered = t.clone().into_bytes();
+    *tampered.last_mut().unwrap() ^= 1;
+    for other in [&tampered[..], &t.as_bytes()[..t.len() - 1], format!("{t} ").as_bytes(), b"\xff\xfe"] {
+        assert!(v.verify_cached(other).is_none());
+    }
+
+    // Past exp + skew: the error `verify` gives, and the entry is dropped.
+    clock.set_secs(t0 + 65);
+    assert_eq!(v.verify_cached(t.as_bytes()).unwrap().unwrap_err().reason(), Reason::TokenExpired);
+    assert_eq!(v.cached_tokens(), 0);
+    assert!(v.verify_cached(t.as_bytes()).is_none());
+    assert_eq!(v.verify(&t).await.unwrap_err().reason(), Reason::TokenExpired);
+
+    // Without a cache there is nothing to answer from.
+    let uncached = static_verifier(&clock, TokenCacheConfig::disabled(), Duration::from_secs(5));
+    let t = token(key_a(), clock.now_secs());
+    uncached.verify(&t).await.unwrap();
+    assert!(uncached.verify_cached(t.as_bytes()).is_none());
 }
