@@ -37,23 +37,22 @@ mod axum_example;
 #[path = "../../crates/clerk-actix/examples/actix.rs"]
 mod actix_example;
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clerk_api::plug::Authenticator;
-use clerk_core::{Algorithm, SessionAuth, Verifier, VerifyingKey};
+use clerk_core::{SessionAuth, Verifier};
 use clerk_testing::Emulator;
+use common::{BoxError, RsaCheck, me_json, verifier, verifier_without_cache};
 use serde_json::{Value, json};
 
-/// What the emulator's tokens carry as `azp` by default.
-const AUTHORIZED_PARTY: &str = "http://localhost:3000";
 /// The verified-token cache's default capacity (`TokenCacheConfig::default()`).
 const CACHE_CAPACITY: usize = 4096;
 /// A verification faster than this was a cache hit (a hit costs ~0.2 µs, the RSA path ~20 µs).
 const HIT_THRESHOLD: Duration = Duration::from_micros(5);
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 struct Args {
     tokens_file: String,
@@ -82,31 +81,6 @@ fn parse_args() -> Result<Args, BoxError> {
         return Err("--distinct must be at least --threads, and --threads at least 1".into());
     }
     Ok(args)
-}
-
-/// The examples' `/me` body, from a session.
-fn me_json(auth: &SessionAuth) -> Value {
-    json!({
-        "user_id": auth.user_id(),
-        "session_id": auth.session_id(),
-        "org_id": auth.org_id(),
-        "org_role": auth.org_role(),
-        "org_permissions": auth.org_permissions(),
-        "actor": auth.actor(),
-    })
-}
-
-fn verifier(pem: &str) -> Result<Verifier, BoxError> {
-    Ok(Verifier::builder().jwt_key(pem)?.authorized_parties([AUTHORIZED_PARTY]).build()?)
-}
-
-/// The same verifier without a verified-token cache: every request pays a full verification.
-fn verifier_without_cache(pem: &str) -> Result<Verifier, BoxError> {
-    Ok(Verifier::builder()
-        .jwt_key(pem)?
-        .authorized_parties([AUTHORIZED_PARTY])
-        .token_cache(clerk_core::TokenCacheConfig::disabled())
-        .build()?)
 }
 
 async fn prefill(verifier: &Verifier, fillers: &[String]) -> Result<(), BoxError> {
@@ -144,28 +118,6 @@ fn mint(clerk: &Emulator, user: &str, n: usize, cores: usize) -> Vec<String> {
             .collect();
         handles.into_iter().flat_map(|h| h.join().expect("minting thread")).collect()
     })
-}
-
-fn b64url_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
 }
 
 /// The RSA floor: the bare signature check (`check`), 2 s on one thread (batches of 100: minimum and median per
@@ -335,69 +287,6 @@ async fn auth_cost(pem: &str, fillers: &[String], distinct: &[String], token: &s
     }))
 }
 
-/// The floor's RSA check (the repeated token's signature over its signing input, with the same key), done by the
-/// `_rsa` apps on every request.
-struct RsaCheck {
-    key: VerifyingKey,
-    input: Vec<u8>,
-    signature: Vec<u8>,
-}
-
-impl RsaCheck {
-    fn new(pem: &str, token: &str) -> Result<Self, BoxError> {
-        let key = VerifyingKey::from_pem(pem)?;
-        let dot = token.rfind('.').ok_or("token has no signature")?;
-        let signature = b64url_decode(&token[dot + 1..]).ok_or("signature not base64url")?;
-        let check = Self { key, input: token.as_bytes()[..dot].to_vec(), signature };
-        if !check.run() {
-            return Err("the floor key does not verify the token".into());
-        }
-        Ok(check)
-    }
-
-    fn run(&self) -> bool {
-        self.key.verify(Algorithm::RS256, std::hint::black_box(&self.input), &self.signature)
-    }
-}
-
-/// The unprotected axum app; with `rsa`, `/me` first does the floor's RSA check (500 if it fails).
-async fn serve_axum_plain(listener: tokio::net::TcpListener, auth: Arc<SessionAuth>, rsa: Option<Arc<RsaCheck>>) {
-    use axum::routing::get;
-    let app = axum::Router::new()
-        .route(
-            "/me",
-            get(move || {
-                let auth = Arc::clone(&auth);
-                let rsa = rsa.clone();
-                async move {
-                    if rsa.is_some_and(|r| !r.run()) {
-                        return Err(http::StatusCode::INTERNAL_SERVER_ERROR);
-                    }
-                    Ok(axum::Json(me_json(&auth)))
-                }
-            }),
-        )
-        .route("/user", get(|| async { "user" }))
-        .route("/optional", get(|| async { "optional" }))
-        .route("/org-admin", get(|| async { "admin" }))
-        .route("/health", get(|| async { "ok" }));
-    axum::serve(listener, app).await.expect("axum_plain");
-}
-
-async fn actix_me_plain(auth: actix_web::web::Data<SessionAuth>) -> actix_web::web::Json<Value> {
-    actix_web::web::Json(me_json(&auth))
-}
-
-async fn actix_me_rsa(
-    auth: actix_web::web::Data<SessionAuth>,
-    rsa: actix_web::web::Data<RsaCheck>,
-) -> Result<actix_web::web::Json<Value>, actix_web::Error> {
-    if !rsa.run() {
-        return Err(actix_web::error::ErrorInternalServerError("rsa"));
-    }
-    Ok(actix_web::web::Json(me_json(&auth)))
-}
-
 /// The actix apps' ports.
 struct ActixPorts {
     plain: u16,
@@ -437,19 +326,8 @@ fn start_actix(
             let unprotected = |with_rsa: bool, name: &str| {
                 let (data, rsa) = (data.clone(), rsa.clone());
                 HttpServer::new(move || {
-                    // The example's routing (`/health`, then a scope with `/me` first), without the middleware.
-                    let me = if with_rsa { web::get().to(actix_me_rsa) } else { web::get().to(actix_me_plain) };
-                    App::new()
-                        .app_data(data.clone())
-                        .app_data(rsa.clone())
-                        .route("/health", web::get().to(|| async { "ok" }))
-                        .service(
-                            web::scope("")
-                                .route("/me", me)
-                                .route("/user", web::get().to(|| async { "user" }))
-                                .route("/optional", web::get().to(|| async { "optional" }))
-                                .service(web::resource("/org-admin").route(web::get().to(|| async { "admin" }))),
-                        )
+                    let (data, rsa) = (data.clone(), rsa.clone());
+                    App::new().configure(move |cfg| common::actix_plain_app(cfg, data, rsa, with_rsa))
                 })
                 .workers(workers)
                 .disable_signals()
@@ -517,10 +395,12 @@ async fn main() -> Result<(), BoxError> {
     let bind = || tokio::net::TcpListener::bind("127.0.0.1:0");
     let (axum_plain, axum_clerk) = (bind().await?, bind().await?);
     let ports_axum = (axum_plain.local_addr()?.port(), axum_clerk.local_addr()?.port());
-    tokio::spawn(serve_axum_plain(axum_plain, Arc::new(session.clone()), None));
+    let app_plain = common::axum_plain_app(Arc::new(session.clone()), None);
+    tokio::spawn(async move { axum::serve(axum_plain, app_plain).await.expect("axum_plain") });
     let axum_rsa = bind().await?;
     let port_axum_rsa = axum_rsa.local_addr()?.port();
-    tokio::spawn(serve_axum_plain(axum_rsa, Arc::new(session.clone()), Some(Arc::clone(&rsa))));
+    let app_rsa = common::axum_plain_app(Arc::new(session.clone()), Some(Arc::clone(&rsa)));
+    tokio::spawn(async move { axum::serve(axum_rsa, app_rsa).await.expect("axum_rsa") });
     let app = axum_example::app(clerk_axum::ClerkLayer::new(axum_auth), None);
     tokio::spawn(async move { axum::serve(axum_clerk, app).await.expect("axum_clerk") });
     let axum_nocache = bind().await?;

@@ -9,6 +9,7 @@
 mod codegen;
 mod codegen_api;
 mod codegen_webhooks;
+mod icount;
 mod loadbench;
 mod seed_mapping;
 
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("codegen") => codegen::run(&args[1..]),
         Some("loadbench") => loadbench::run(&args[1..]),
+        Some("icount") => icount::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             usage();
             Ok(())
@@ -38,7 +40,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)"
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)"
     );
 }
 
