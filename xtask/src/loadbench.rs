@@ -9,7 +9,7 @@
 //!    the keys, the RSA floor measured on the same key, the distinct tokens written to
 //!    `target/loadbench/<pid>/tokens.txt`.
 //! 3. Checks every app answers `GET /me` with the same body with a token, and the protected ones `401` without.
-//! 4. Runs wrk (`-t2 -c64 -d8s` by default, 4 rounds; one untimed warm-up second per run in the first round) against
+//! 4. Runs wrk (`-t2 -c64 -d6s` by default, 6 rounds; one untimed warm-up second per run in the first round) against
 //!    each app for `GET /me`: the same `Authorization` header every time, then a different token for every request
 //!    (each wrk thread cycles through its own slice of the file). The unprotected apps get the same requests and
 //!    ignore the header. Within a round a framework's four apps run back to back, their order rotated from one
@@ -96,7 +96,7 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o =
-        Options { duration: 8, threads: 2, connections: 64, distinct: 20_000, rounds: 4, warmup: 1, pin: false };
+        Options { duration: 6, threads: 2, connections: 64, distinct: 20_000, rounds: 6, warmup: 1, pin: false };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         if matches!(flag.as_str(), "-h" | "--help") {
