@@ -13,7 +13,7 @@
 //!    number of calls each case makes (200), and prints the ratios.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Verifications or requests per case (both programs' `N`).
@@ -28,8 +28,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if !found("valgrind") || !found("callgrind_annotate") {
         return Err("valgrind is not installed: `apt-get install valgrind`".to_owned());
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace root")?.to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let (root, target) = super::workspace_dirs()?;
     let out = target.join("icount");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
 

@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -127,8 +127,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let opts = parse(args)?;
     let wrk_version = ensure_wrk()?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace root")?.to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let (root, target) = super::workspace_dirs()?;
     // One directory per run: two runs at once (each with its own emulator and keys) must not share token files.
     let out = target.join("loadbench").join(std::process::id().to_string());
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -420,7 +420,7 @@ impl Verifier {
     #[must_use]
     pub fn verify_cached(&self, token: &[u8]) -> Option<Result<SessionAuth, VerifyError>> {
         self.inner.cache.as_ref()?;
-        self.cache_lookup(TokenRef { hash: self.token_hash(token), token })
+        self.cache_lookup(self.token_ref(token))
     }
 
     /// Runs a synchronous verification core (`verify_now`, `machine_now`) without a key; when it needs keys, loads
@@ -455,8 +455,7 @@ impl Verifier {
         if token.len() > inner.options.max_token_bytes {
             return Ok(Err(invalid("token exceeds the size bound")));
         }
-        let cache_key =
-            inner.cache.as_ref().map(|_| TokenRef { hash: self.token_hash(token.as_bytes()), token: token.as_bytes() });
+        let cache_key = inner.cache.as_ref().map(|_| self.token_ref(token.as_bytes()));
         if key.is_none()
             && let Some(k) = cache_key
             && let Some(hit) = self.cache_lookup(k)
@@ -612,6 +611,12 @@ impl Verifier {
     #[must_use]
     pub fn extractor(&self) -> &TokenExtractor {
         &self.inner.extractor
+    }
+
+    /// A token as the cache looks it up.
+    #[inline]
+    fn token_ref<'a>(&self, token: &'a [u8]) -> TokenRef<'a> {
+        TokenRef { hash: self.token_hash(token), token }
     }
 
     /// The cache hash of a token (its last [`HASHED_SUFFIX`] bytes and its length, seeded per verifier).
