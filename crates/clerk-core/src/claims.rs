@@ -344,43 +344,45 @@ pub(crate) struct RawClaims<'a> {
 
 /// Splits a comma list into trimmed, non-empty items.
 pub(crate) fn comma_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty())
+    s.split([',']).map(str::trim).filter(|x| !x.is_empty())
 }
 
 /// The org-scoped feature names of a v2 `fea` claim, in order (scope containing `o`: `o`, `uo`, `ou`).
 pub(crate) fn org_features(fea: &str) -> impl Iterator<Item = &str> {
     comma_list(fea).filter_map(|item| {
-        let (scope, name) = item.split_once(':')?;
-        scope.contains('o').then_some(name)
+        let (scope, name) = item.split_once([':'])?;
+        scope.as_bytes().contains(&b'o').then_some(name)
     })
 }
 
 /// Decodes v2 organization permissions: for org feature `i`, `fpm[i]` is a decimal bitmask over `per`
 /// (least significant bit first); a set bit `j` grants `org:<feature>:<per[j]>`. Malformed entries grant nothing.
 ///
-/// Runs on the first permission check of every new session token, so it allocates only the result: one exactly
-/// sized list and one exactly sized string per permission.
+/// Runs on the first permission check of every new session token, so it allocates only the result (a list, and one
+/// exactly sized string per permission) and reads each list once per feature.
 pub(crate) fn decode_v2_permissions(fea: Option<&str>, per: Option<&str>, fpm: Option<&str>) -> Vec<String> {
     let (Some(fea), Some(per), Some(fpm)) = (fea, per, fpm) else { return Vec::new() };
+    // The lists are short (a few items): split by comparing each character, not with a substring searcher.
+    let comma = [','];
+    let mut out = Vec::new();
     // Org feature `i` takes mask `i` (a malformed mask grants nothing, for its feature only).
-    let grants = || org_features(fea).zip(fpm.split(',')).filter_map(|(f, m)| Some((f, m.trim().parse::<u64>().ok()?)));
-    // Bit `j` of a mask stands for permission `j`; only 64 bits exist.
-    let granted = move |mask: u64| {
-        per.split(',')
-            .map(str::trim)
-            .enumerate()
-            .take(64)
-            .filter(move |&(j, p)| mask & (1u64 << j) != 0 && !p.is_empty())
-    };
-    let mut out = Vec::with_capacity(grants().map(|(_, mask)| granted(mask).count()).sum());
-    for (feature, mask) in grants() {
-        for (_, perm) in granted(mask) {
-            let mut p = String::with_capacity("org:".len() + feature.len() + 1 + perm.len());
-            p.push_str("org:");
-            p.push_str(feature);
-            p.push(':');
-            p.push_str(perm);
-            out.push(p);
+    for (feature, mask) in org_features(fea).zip(fpm.split(comma)) {
+        let Ok(mut mask) = mask.trim().parse::<u64>() else { continue };
+        // Bit `j` of a mask stands for permission `j` (only 64 bits exist); an empty name grants nothing.
+        for perm in per.split(comma) {
+            if mask == 0 {
+                break;
+            }
+            let perm = perm.trim();
+            if mask & 1 != 0 && !perm.is_empty() {
+                let mut p = String::with_capacity("org:".len() + feature.len() + 1 + perm.len());
+                p.push_str("org:");
+                p.push_str(feature);
+                p.push(':');
+                p.push_str(perm);
+                out.push(p);
+            }
+            mask >>= 1;
         }
     }
     out

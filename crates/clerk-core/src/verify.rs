@@ -229,7 +229,7 @@ pub(crate) struct Header<'a> {
 /// serde_json.
 pub(crate) fn plain_header(json: &[u8]) -> Option<Header<'_>> {
     let [alg, kid, typ, cat] =
-        crate::fastclaims::read_strings(std::str::from_utf8(json).ok()?, ["alg", "kid", "typ", "cat"])?;
+        crate::fastclaims::read_strings(crate::source::utf8(json)?, ["alg", "kid", "typ", "cat"])?;
     Some(Header {
         alg: alg.map(Cow::Borrowed),
         kid: kid.map(Cow::Borrowed),
@@ -364,6 +364,8 @@ const MAX_SIG: usize = 1024;
 const MAX_HEADER: usize = 1024;
 /// Headers up to this many decoded bytes are decoded on the stack.
 const SMALL_HEADER: usize = 192;
+/// Payloads up to this many decoded bytes are decoded on the stack.
+const SMALL_PAYLOAD: usize = 2048;
 
 /// Strict unpadded base64url (non-canonical trailing bits refused, as the `base64` crate does), SIMD-accelerated:
 /// the payload and signature are most of a token's bytes. Exactly sized, so the payload moves into the auth
@@ -882,15 +884,26 @@ fn decode<'t, 'p, C: Claims<'p>>(
     let prefix = if expect == Expect::Session { bytes.len() } else { 0 };
     let payload_len =
         base64_simd::URL_SAFE_NO_PAD.decoded_length(p64).map_err(|_| invalid("payload is not base64url"))?;
-    let mut text = Vec::with_capacity(prefix + payload_len);
-    text.extend_from_slice(&bytes[..prefix]);
-    base64_simd::URL_SAFE_NO_PAD.decode_append(p64, &mut text).map_err(|_| invalid("payload is not base64url"))?;
-    if !is_json_object(&text[prefix..]) {
+    // Decoded on the stack (Clerk's payloads are a few hundred bytes; larger ones on the heap), checked, then copied
+    // behind the token: only the payload's bytes are checked as UTF-8 (the token is text already).
+    let mut small_payload = [MaybeUninit::<u8>::uninit(); SMALL_PAYLOAD];
+    let large_payload: Vec<u8>;
+    let pjson: &[u8] = if payload_len <= SMALL_PAYLOAD {
+        b64url_decode_into(p64, &mut small_payload).ok_or_else(|| invalid("payload is not base64url"))?
+    } else {
+        large_payload = b64url_decode(p64).ok_or_else(|| invalid("payload is not base64url"))?;
+        &large_payload
+    };
+    if !is_json_object(pjson) {
         return Err(invalid("payload is not a JSON object"));
     }
     // JSON is UTF-8: checked once here, so the parser need not check each string, and claim strings can borrow
-    // from the text. (The token prefix is ASCII, so the payload starts on a char boundary.)
-    *slot = String::from_utf8(text).map_err(|_| invalid("payload is not a JSON object"))?;
+    // from the text.
+    let pjson = crate::source::utf8(pjson).ok_or_else(|| invalid("payload is not a JSON object"))?;
+    let mut text = String::with_capacity(prefix + pjson.len());
+    text.push_str(&token[..prefix]);
+    text.push_str(pjson);
+    *slot = text;
     let payload: &'p str = slot.get(prefix..).ok_or_else(|| invalid("payload is not a JSON object"))?;
     // One parse into the typed claims. Only when it fails, tell malformed JSON (token-invalid, now) from claims of
     // the wrong type (token-verification-failed, after the signature).
