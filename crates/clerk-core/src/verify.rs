@@ -314,7 +314,7 @@ struct Scratch {
     /// Headers longer than [`SMALL_HEADER`] decoded bytes (up to [`MAX_HEADER`]).
     large_header: Vec<u8>,
     signature: [MaybeUninit<u8>; MAX_SIG],
-    /// The decoded payload; for a session token, behind a copy of the token (the auth object's text).
+    /// The decoded payload (a session token's auth object keeps it).
     payload: String,
 }
 
@@ -489,9 +489,9 @@ impl Verifier {
             },
         };
         Ok(finished.map(|((parts, exp_ms), generation)| {
-            // The token and its payload, decoded behind it into one buffer, move into the auth object.
-            let text = std::mem::take(&mut scratch.payload).into_boxed_str();
-            let auth = SessionAuth::assemble(parts, text, token.len(), exp_ms);
+            // The decoded payload (exactly sized) and a copy of the token move into the auth object.
+            let payload = std::mem::take(&mut scratch.payload).into_boxed_str();
+            let auth = SessionAuth::assemble(parts, token.into(), payload, exp_ms);
             if let (Some(cache), Some(k)) = (&inner.cache, cache_key) {
                 cache.insert(
                     TokenKey { hash: k.hash, auth: auth.clone() },
@@ -879,13 +879,10 @@ fn decode<'t, 'p, C: Claims<'p>>(
     // Step 1, rest: the signature and the payload. The signature's length was bounded above, so it fits the buffer
     // (a failure here is bad base64url; a prefix of the signature is never verified).
     let signature = b64url_decode_into(s64, sig_buf).ok_or_else(|| invalid("signature is not base64url"))?;
-    // A session token's payload is decoded behind a copy of the token, in one exactly sized buffer that becomes the
-    // auth object's text (token and payload); a machine token's alone.
-    let prefix = if expect == Expect::Session { bytes.len() } else { 0 };
     let payload_len =
         base64_simd::URL_SAFE_NO_PAD.decoded_length(p64).map_err(|_| invalid("payload is not base64url"))?;
     // Decoded on the stack (Clerk's payloads are a few hundred bytes; larger ones on the heap), checked, then copied
-    // behind the token: only the payload's bytes are checked as UTF-8 (the token is text already).
+    // into an exactly sized `String` that a session token's auth object keeps.
     let mut small_payload = [MaybeUninit::<u8>::uninit(); SMALL_PAYLOAD];
     let large_payload: Vec<u8>;
     let pjson: &[u8] = if payload_len <= SMALL_PAYLOAD {
@@ -899,12 +896,8 @@ fn decode<'t, 'p, C: Claims<'p>>(
     }
     // JSON is UTF-8: checked once here, so the parser need not check each string, and claim strings can borrow
     // from the text.
-    let pjson = crate::source::utf8(pjson).ok_or_else(|| invalid("payload is not a JSON object"))?;
-    let mut text = String::with_capacity(prefix + pjson.len());
-    text.push_str(&token[..prefix]);
-    text.push_str(pjson);
-    *slot = text;
-    let payload: &'p str = slot.get(prefix..).ok_or_else(|| invalid("payload is not a JSON object"))?;
+    *slot = crate::source::utf8(pjson).ok_or_else(|| invalid("payload is not a JSON object"))?.to_owned();
+    let payload: &'p str = slot;
     // One parse into the typed claims. Only when it fails, tell malformed JSON (token-invalid, now) from claims of
     // the wrong type (token-verification-failed, after the signature).
     let claims = match C::read_plain(payload).map_or_else(|| serde_json::from_str::<C>(payload), Ok) {
