@@ -6,6 +6,7 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -183,6 +184,17 @@ struct Inner {
     /// The per-verifier seed of the cache keys' hash.
     cache_seed: foldhash::fast::RandomState,
     extractor: TokenExtractor,
+    /// The last JWS header (as sent, and parsed) of a session token that passed verification.
+    header_memo: ArcSwapOption<HeaderMemo>,
+}
+
+/// A JWS header segment and what it parses to. Every session token of an instance carries the same header bytes
+/// (algorithm, key id, type), so a token whose header segment equals the memo's is not decoded and parsed again:
+/// parsing is a function of the bytes alone, and every check on the parsed header still runs. Published only after a
+/// token with this header passed verification, so unverified input never replaces it.
+struct HeaderMemo {
+    b64: Box<[u8]>,
+    header: Header<'static>,
 }
 
 /// Verifies Clerk session tokens. Cheap to clone; clones share keys and caches.
@@ -223,6 +235,20 @@ pub(crate) struct Header<'a> {
     typ: Option<Cow<'a, str>>,
     #[serde(borrow)]
     cat: Option<Cow<'a, str>>,
+}
+
+impl Header<'_> {
+    fn to_owned_header(&self) -> Header<'static> {
+        let own = |c: &Option<Cow<'_, str>>| c.as_deref().map(|s| Cow::Owned(s.to_owned()));
+        Header { alg: own(&self.alg), kid: own(&self.kid), typ: own(&self.typ), cat: own(&self.cat) }
+    }
+
+    fn borrowed(&self) -> Header<'_> {
+        fn borrow<'s>(c: &'s Option<Cow<'_, str>>) -> Option<Cow<'s, str>> {
+            c.as_deref().map(Cow::Borrowed)
+        }
+        Header { alg: borrow(&self.alg), kid: borrow(&self.kid), typ: borrow(&self.typ), cat: borrow(&self.cat) }
+    }
 }
 
 /// The header in its plain shape, read without serde_json (the same result, see `fastclaims`); `None`: ask
@@ -316,6 +342,8 @@ struct Scratch {
     signature: [MaybeUninit<u8>; MAX_SIG],
     /// The decoded payload (a session token's auth object keeps it).
     payload: String,
+    /// The header memo as loaded for this verification (a header read from it borrows from here).
+    memo: Option<arc_swap::Guard<Option<Arc<HeaderMemo>>>>,
 }
 
 impl Scratch {
@@ -325,6 +353,7 @@ impl Scratch {
             large_header: Vec::new(),
             signature: [MaybeUninit::uninit(); MAX_SIG],
             payload: String::new(),
+            memo: None,
         }
     }
 }
@@ -343,6 +372,9 @@ struct Decoded<'t, 'p, C> {
     /// (reported as `token-verification-failed` only after the signature check, as Clerk orders it).
     claims: Option<C>,
     signature: &'p [u8],
+    /// The header as a memo, when it was decoded and parsed here (not read from the memo): published once the token
+    /// passes verification.
+    fresh_header: Option<HeaderMemo>,
 }
 
 impl<C> Decoded<'_, '_, C> {
@@ -465,10 +497,11 @@ impl Verifier {
             return Ok(hit);
         }
         let mut scratch = Scratch::new();
-        let decoded = match decode::<RawClaims<'_>>(token, &inner.options, Expect::Session, &mut scratch) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(e)),
-        };
+        let mut decoded =
+            match decode::<RawClaims<'_>>(token, &inner.options, &inner.header_memo, Expect::Session, &mut scratch) {
+                Ok(d) => d,
+                Err(e) => return Ok(Err(e)),
+            };
         // An M2M JWT minted with a plain header is told apart by its machine subject (as the header checks, before
         // any key or RSA work).
         let machine_subject = match &decoded.claims {
@@ -479,6 +512,7 @@ impl Verifier {
             return Ok(Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "M2M token (machine subject)")));
         }
         let kid = decoded.header_kid.clone();
+        let fresh_header = decoded.fresh_header.take();
         let finished = match key {
             Some((key, generation)) => self.finish(decoded, &key).map(|done| (done, generation)),
             None => match inner.keys.with_fast_key(kid.as_deref(), |key, generation| {
@@ -488,6 +522,11 @@ impl Verifier {
                 None => return Err(NeedKeys(kid.map(Cow::into_owned))),
             },
         };
+        if finished.is_ok()
+            && let Some(m) = fresh_header
+        {
+            inner.header_memo.store(Some(Arc::new(m)));
+        }
         Ok(finished.map(|((parts, exp_ms), generation)| {
             // The decoded payload (exactly sized) and a copy of the token move into the auth object.
             let payload = std::mem::take(&mut scratch.payload).into_boxed_str();
@@ -564,10 +603,11 @@ impl Verifier {
             return Ok(Err(invalid("token exceeds the size bound")));
         }
         let mut scratch = Scratch::new();
-        let decoded = match decode::<MachineClaims>(token, &inner.options, Expect::Machine, &mut scratch) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(e)),
-        };
+        let decoded =
+            match decode::<MachineClaims>(token, &inner.options, &inner.header_memo, Expect::Machine, &mut scratch) {
+                Ok(d) => d,
+                Err(e) => return Ok(Err(e)),
+            };
         let kind = match machine_kind(&decoded) {
             Ok(kind) => kind,
             Err(e) => return Ok(Err(e)),
@@ -810,10 +850,11 @@ fn check_times(
 fn decode<'t, 'p, C: Claims<'p>>(
     token: &'t str,
     o: &Options,
+    memos: &ArcSwapOption<HeaderMemo>,
     expect: Expect,
     scratch: &'p mut Scratch,
 ) -> Result<Decoded<'t, 'p, C>, VerifyError> {
-    let Scratch { header: small, large_header: large, signature: sig_buf, payload: slot } = scratch;
+    let Scratch { header: small, large_header: large, signature: sig_buf, payload: slot, memo } = scratch;
     let bytes = token.as_bytes();
     let mut dots = memchr::memchr_iter(b'.', bytes);
     let (Some(d1), Some(d2), None) = (dots.next(), dots.next(), dots.next()) else {
@@ -829,22 +870,13 @@ fn decode<'t, 'p, C: Claims<'p>>(
     if s64.len() > (MAX_SIG * 4).div_ceil(3) {
         return Err(invalid("signature too large"));
     }
-    // Clerk's headers are about 100 bytes: the scratch's stack buffer; larger ones (up to the bound) go to the heap.
-    let hjson: &'p [u8] = if h64.len() <= SMALL_HEADER * 4 / 3 {
-        b64url_decode_into(h64, small).ok_or_else(|| invalid("header is not base64url"))?
-    } else {
-        *large = b64url_decode(h64).ok_or_else(|| invalid("header is not base64url"))?;
-        let large: &'p Vec<u8> = large;
-        large.as_slice()
+    // The same header as the last verified token's: read from the memo, not decoded and parsed again.
+    let memo: &'p arc_swap::Guard<Option<Arc<HeaderMemo>>> = memo.insert(memos.load());
+    let remembered = memo.as_deref().filter(|m| *m.b64 == *h64);
+    let (header, fresh) = match remembered {
+        Some(m) => (m.header.borrowed(), false),
+        None => (parse_header(h64, small, large)?, true),
     };
-    if !is_json_object(hjson) {
-        return Err(invalid("header is not a JSON object"));
-    }
-    let header = match plain_header(hjson) {
-        Some(h) => h,
-        None => serde_json::from_slice(hjson).map_err(|_| invalid("header is not a JWS header"))?,
-    };
-
     // Step 2: header.
     let alg = header
         .alg
@@ -874,7 +906,6 @@ fn decode<'t, 'p, C: Claims<'p>>(
             return Err(VerifyError::with_detail(Reason::TokenTypeMismatch, "not a session token"));
         }
     }
-    let header_kid = header.kid;
 
     // Step 1, rest: the signature and the payload. The signature's length was bounded above, so it fits the buffer
     // (a failure here is bad base64url; a prefix of the signature is never verified).
@@ -905,7 +936,34 @@ fn decode<'t, 'p, C: Claims<'p>>(
         Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(payload).is_ok() => None,
         Err(_) => return Err(invalid("payload is not a JSON object")),
     };
-    Ok(Decoded { header_kid, alg, typ, cat, signing_input: &bytes[..d2], payload, claims, signature })
+    // Only a token that got this far can publish its header (and only once it is verified).
+    let fresh_header =
+        (fresh && expect == Expect::Session).then(|| HeaderMemo { b64: h64.into(), header: header.to_owned_header() });
+    let header_kid = header.kid;
+    Ok(Decoded { header_kid, alg, typ, cat, signing_input: &bytes[..d2], payload, claims, signature, fresh_header })
+}
+
+/// Step 1 for the header segment: base64url, a JSON object, a JWS header. Clerk's headers are about 100 bytes: the
+/// scratch's stack buffer; larger ones (up to the bound) go to the heap.
+fn parse_header<'p>(
+    h64: &[u8],
+    small: &'p mut [MaybeUninit<u8>; SMALL_HEADER],
+    large: &'p mut Vec<u8>,
+) -> Result<Header<'p>, VerifyError> {
+    let hjson: &'p [u8] = if h64.len() <= SMALL_HEADER * 4 / 3 {
+        b64url_decode_into(h64, small).ok_or_else(|| invalid("header is not base64url"))?
+    } else {
+        *large = b64url_decode(h64).ok_or_else(|| invalid("header is not base64url"))?;
+        let large: &'p Vec<u8> = large;
+        large.as_slice()
+    };
+    if !is_json_object(hjson) {
+        return Err(invalid("header is not a JSON object"));
+    }
+    match plain_header(hjson) {
+        Some(h) => Ok(h),
+        None => serde_json::from_slice(hjson).map_err(|_| invalid("header is not a JWS header")),
+    }
 }
 
 /// Where the verifier gets its keys.
@@ -1271,6 +1329,7 @@ impl VerifierBuilder {
                 clock: self.clock,
                 cache,
                 cache_seed: foldhash::fast::RandomState::default(),
+                header_memo: ArcSwapOption::empty(),
                 extractor,
             }),
         })

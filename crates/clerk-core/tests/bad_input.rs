@@ -485,6 +485,23 @@ async fn oversized_tokens_are_refused_before_decoding() {
 }
 
 #[tokio::test]
+async fn payloads_on_both_sides_of_the_stack_buffer_verify() {
+    // A payload is decoded on the stack up to 2 KiB and on the heap beyond; both sides of the boundary verify and
+    // keep every byte of their claims.
+    let v = verifier();
+    let decoded_len = |t: &str| URL_SAFE_NO_PAD.decode(segments(t).1).unwrap().len();
+    let base = decoded_len(&key_a().sign(&set(claims(), "pad", json!(""))));
+    for target in [2047, 2048, 2049] {
+        let pad = "x".repeat(target - base);
+        let token = key_a().sign(&set(claims(), "pad", json!(pad)));
+        assert_eq!(decoded_len(&token), target);
+        let auth = expect_ok(&v, &token).await;
+        assert_eq!(auth.claim("pad"), Some(json!(pad)), "payload of {target} bytes");
+        assert_eq!(auth.token(), token);
+    }
+}
+
+#[tokio::test]
 async fn oversized_header_or_signature_segment_is_malformed() {
     // Within the total bound, but a JOSE header over 1 KiB or a signature longer than RSA-8192's are refused.
     let roomy = builder().max_token_bytes(1 << 20).build().unwrap();
@@ -922,6 +939,47 @@ async fn header_cat() {
     let m2m_claims = json!({"sub": "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "exp": NOW + 60, "iat": NOW});
     let token = key_a().sign_raw(&json!({"alg": "RS256", "kid": kid, "cat": "cl_B7d4PD333AAA"}), &m2m_claims);
     expect_reason(&v, &token, Reason::TokenTypeMismatch).await;
+}
+
+#[tokio::test]
+async fn a_remembered_header_is_judged_as_a_fresh_one() {
+    // The verifier remembers the header segment of the last token it verified and does not parse that segment again;
+    // after any of these tokens, each of them must get the answer a verifier that never saw it gives. The token cache
+    // is off, so that every call goes through the header.
+    let kid = &key_a().kid;
+    let headers = [
+        json!({"alg": "RS256", "kid": kid, "typ": "JWT"}),
+        json!({"alg": "RS256", "kid": kid}),
+        json!({"alg": "RS384", "kid": kid, "typ": "JWT"}),
+        json!({"alg": "RS256", "kid": kid, "typ": "at+jwt"}),
+        json!({"alg": "RS256", "kid": kid, "typ": "foo"}),
+        json!({"alg": "RS256", "kid": kid, "cat": "cl_B7d4PD333AAA"}),
+        json!({"alg": "RS256", "kid": kid, "cat": "cl_B7d4PD111AAA"}),
+        json!({"alg": "none", "kid": kid, "typ": "JWT"}),
+        json!({"alg": "HS256", "kid": kid, "typ": "JWT"}),
+        json!({"alg": "RS256", "kid": "ins_someone_else", "typ": "JWT"}),
+        json!({"alg": "RS256", "kid": kid, "typ": "JWT", "x": "a\\b"}),
+    ];
+    let answer = |r: Result<clerk_core::SessionAuth, VerifyError>| {
+        r.map(|a| a.user_id().as_str().to_owned()).map_err(|e| e.reason())
+    };
+    let no_cache = || builder().token_cache(clerk_core::TokenCacheConfig::disabled()).build().unwrap();
+    let seen = no_cache();
+    let mut verified = 0;
+    for first in &headers {
+        verified += usize::from(seen.verify(&key_a().sign_raw(first, &claims())).await.is_ok());
+        for h in &headers {
+            let token = key_a().sign_raw(h, &claims());
+            let fresh = answer(no_cache().verify(&token).await);
+            assert_eq!(answer(seen.verify(&token).await), fresh, "{h} after {first}");
+            // A copy with a broken signature is refused the same way, and publishes nothing.
+            let (hs, ps, _) = segments(&token);
+            let forged = format!("{hs}.{ps}.{}", b64([7u8; 256]));
+            assert_eq!(answer(seen.verify(&forged).await), answer(no_cache().verify(&forged).await), "{h} forged");
+        }
+    }
+    // Verified (and so remembered): `typ` JWT, no `typ`, a session `cat`, an extra member (RS384: the JWKS pins RS256).
+    assert_eq!(verified, 4);
 }
 
 #[tokio::test]
