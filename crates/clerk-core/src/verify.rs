@@ -400,8 +400,8 @@ const SMALL_HEADER: usize = 192;
 const SMALL_PAYLOAD: usize = 2048;
 
 /// Strict unpadded base64url (non-canonical trailing bits refused, as the `base64` crate does), SIMD-accelerated:
-/// the payload and signature are most of a token's bytes. Exactly sized, so the payload moves into the auth
-/// object without a reallocation.
+/// the payload and signature are most of a token's bytes. On the heap: for headers and payloads too large for the
+/// scratch's stack buffers.
 fn b64url_decode(input: &[u8]) -> Option<Vec<u8>> {
     base64_simd::URL_SAFE_NO_PAD.decode_to_vec(input).ok()
 }
