@@ -137,6 +137,9 @@ async fn authenticate_cached_answers_what_authenticate_would_or_nothing() {
 
     assert!(auth.authenticate_cached(&h).is_none(), "not verified yet: for `authenticate`");
     let full = auth.authenticate(&h).await.unwrap().unwrap();
+    // The verifier's default cache takes a token the second time it passes.
+    assert!(auth.authenticate_cached(&h).is_none(), "passed once: not cached yet");
+    auth.authenticate(&h).await.unwrap().unwrap();
     let hit = auth.authenticate_cached(&h).expect("cached").unwrap();
     assert_eq!(hit.session().unwrap().user_id(), full.session().unwrap().user_id());
     assert_eq!(hit.origin(), full.origin());

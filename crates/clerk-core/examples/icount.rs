@@ -32,7 +32,8 @@ use serde_json::json;
 
 /// Verifications per case.
 const N: usize = 200;
-/// The token cache's capacity in the `cold_distinct` case (filled before the case, so every insert evicts).
+/// The token cache's capacity in the `cold_distinct` cases (filled before the case). With the default admission a
+/// token used once is not cached; `cold_distinct_first_use` caches each one, so every insert evicts.
 const CAPACITY: usize = 64;
 const AZP: &str = "https://app.example.com";
 
@@ -63,6 +64,12 @@ fn icount_case_cold(v: &Verifier, token: &str) -> usize {
 #[inline(never)]
 fn icount_case_cold_distinct(v: &Verifier, tokens: &[String]) -> usize {
     black_box(2);
+    tokens.iter().filter(|t| run(v.verify(black_box(t))).is_ok()).count()
+}
+
+#[inline(never)]
+fn icount_case_cold_distinct_first_use(v: &Verifier, tokens: &[String]) -> usize {
+    black_box(5);
     tokens.iter().filter(|t| run(v.verify(black_box(t))).is_ok()).count()
 }
 
@@ -103,20 +110,26 @@ fn main() {
         .collect();
 
     let cold = verifier(TokenCacheConfig::disabled());
+    // Both caches full: each filler passed twice (the default admits a token on its second pass).
     let cached = verifier(TokenCacheConfig::capacity(CAPACITY));
-    for f in &fillers {
-        assert!(run(cached.verify(f)).is_ok());
+    let first_use = verifier(TokenCacheConfig::capacity(CAPACITY).admit_on_first_use());
+    for f in fillers.iter().chain(&fillers) {
+        assert!(run(cached.verify(f)).is_ok() && run(first_use.verify(f)).is_ok());
     }
+    // (quick_cache bounds each shard, so a cache may evict well before it holds `CAPACITY` entries.)
+    let held = (cached.cached_tokens(), first_use.cached_tokens());
+    assert!(held.0 >= CAPACITY / 2 && held.1 >= CAPACITY / 2, "{held:?}");
     let nocache = verifier(TokenCacheConfig::disabled());
     let warm = verifier(TokenCacheConfig::default());
     // Warm-up outside the measured functions: first-use costs (lazy statics, the first allocations) are not a case's.
     assert!(run(cold.verify(&fillers[0])).is_ok() && run(nocache.verify(&fillers[0])).is_ok());
-    assert!(run(warm.verify(&tokens[0])).is_ok());
+    assert!(run(warm.verify(&tokens[0])).is_ok() && run(warm.verify(&tokens[0])).is_ok());
 
     let results = [
         ("floor", icount_case_floor(&parsed, &inputs)),
         ("cold", icount_case_cold(&cold, &tokens[0])),
         ("cold_distinct", icount_case_cold_distinct(&cached, &tokens)),
+        ("cold_distinct_first_use", icount_case_cold_distinct_first_use(&first_use, &tokens)),
         ("cold_distinct_nocache", icount_case_cold_distinct_nocache(&nocache, &tokens)),
         ("warm", icount_case_warm(&warm, &tokens[0])),
     ];

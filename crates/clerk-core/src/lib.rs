@@ -51,7 +51,8 @@
 //!   single-flight refresh, refresh ahead of expiry, rate-limited unknown-`kid` refresh, stale keys served through
 //!   outages for a bounded time ([`KeyCacheConfig`]).
 //! - **Verification** in Clerk's order with Clerk's reason codes ([`Reason`]), an injectable [`Clock`], and a
-//!   verified-token cache so a repeated token costs a hash lookup ([`TokenCacheConfig`]).
+//!   verified-token cache so a repeated token costs a hash lookup ([`TokenCacheConfig`]; a token is cached the second
+//!   time it passes verification).
 //! - **Claims** v1 and v2 normalised into [`SessionAuth`], with [`SessionAuth::has`] for roles, permissions,
 //!   features, plans and reverification.
 //! - **Machine tokens** ([`TokenType`], [`MachineAuth`]): API keys, M2M tokens and OAuth access tokens classified as

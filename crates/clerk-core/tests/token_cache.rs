@@ -3,6 +3,8 @@
 //!
 //! A cache hit must be indistinguishable from a full verification at the same instant; several tests therefore run
 //! the same token through a caching verifier and a non-caching one sharing one [`TestClock`] and compare outcomes.
+//! Those tests cache a token the first time it passes (`admit_on_first_use`); the default admission (a token is cached
+//! the second time it passes) has its own section.
 #![allow(missing_docs)]
 #![allow(clippy::unwrap_used)]
 
@@ -89,7 +91,7 @@ async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grows_by_one_per_distinct_token_and_not_on_repeat() {
     let clock = clock();
-    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
     assert_eq!(v.cached_tokens(), 0);
     let tokens: Vec<String> = (0..20).map(|_| token(key_a(), clock.now_secs())).collect();
     for (i, t) in tokens.iter().enumerate() {
@@ -110,7 +112,7 @@ async fn grows_by_one_per_distinct_token_and_not_on_repeat() {
     clone.verify(&tokens[0]).await.unwrap();
     assert_eq!(clone.cached_tokens(), 20);
     // Another verifier has its own.
-    let other = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let other = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
     assert_eq!(other.cached_tokens(), 0);
 }
 
@@ -163,7 +165,7 @@ async fn failures_are_not_cached() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capacity_bounds_the_number_of_entries() {
     let clock = clock();
-    let v = static_verifier(&clock, TokenCacheConfig::capacity(8), Duration::from_secs(5));
+    let v = static_verifier(&clock, TokenCacheConfig::capacity(8).admit_on_first_use(), Duration::from_secs(5));
     let mut max_seen = 0;
     for _ in 0..100 {
         v.verify(&token(key_a(), clock.now_secs())).await.unwrap();
@@ -180,7 +182,7 @@ async fn capacity_bounds_the_number_of_entries() {
     assert!(v.cached_tokens() <= 16);
 
     // Capacity 1 works too.
-    let v1 = static_verifier(&clock, TokenCacheConfig::capacity(1), Duration::from_secs(5));
+    let v1 = static_verifier(&clock, TokenCacheConfig::capacity(1).admit_on_first_use(), Duration::from_secs(5));
     for _ in 0..10 {
         v1.verify(&token(key_a(), clock.now_secs())).await.unwrap();
         assert!(v1.cached_tokens() <= 2, "capacity 1 held {}", v1.cached_tokens());
@@ -216,7 +218,7 @@ async fn cached_matches_uncached(skew: Duration, offsets_ms: &[u64]) {
     for &off in offsets_ms {
         let clock = clock();
         let t0 = clock.now_secs();
-        let cached = static_verifier(&clock, TokenCacheConfig::default(), skew);
+        let cached = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), skew);
         let uncached = static_verifier(&clock, TokenCacheConfig::disabled(), skew);
         let t = token(key_a(), t0);
         cached.verify(&t).await.unwrap();
@@ -232,7 +234,7 @@ async fn cached_matches_uncached(skew: Duration, offsets_ms: &[u64]) {
 async fn exp_is_rechecked_at_every_hit_with_the_default_skew() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
     let t = token(key_a(), t0); // exp = t0 + 60
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
@@ -263,7 +265,7 @@ async fn exp_is_rechecked_at_every_hit_with_the_default_skew() {
 async fn exp_is_rechecked_at_every_hit_with_zero_skew() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::ZERO);
+    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::ZERO);
     let t = token(key_a(), t0);
     v.verify(&t).await.unwrap();
     clock.set_secs(t0 + 59);
@@ -281,7 +283,7 @@ async fn exp_is_rechecked_at_every_hit_with_zero_skew() {
 async fn a_future_nbf_is_not_cached_and_passes_later() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
     let uncached = static_verifier(&clock, TokenCacheConfig::disabled(), Duration::from_secs(5));
     let mut claims = session_claims(i64::try_from(t0).unwrap());
     claims["nbf"] = json!(t0 + 30);
@@ -313,7 +315,7 @@ async fn a_future_nbf_is_not_cached_and_passes_later() {
 async fn a_future_iat_is_rechecked_at_every_hit() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
     let mut claims = session_claims(i64::try_from(t0).unwrap());
     claims["iat"] = json!(t0 + 20);
     claims["nbf"] = json!(t0);
@@ -335,7 +337,7 @@ async fn a_future_iat_is_rechecked_at_every_hit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_on_the_whole_token_a_tampered_signature_fails_after_the_original_was_cached() {
     let clock = clock();
-    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
     let t = token(key_a(), clock.now_secs());
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
@@ -383,7 +385,7 @@ async fn keyed_on_the_whole_token_a_tampered_signature_fails_after_the_original_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_claims_signed_by_a_stranger_do_not_hit_the_cache() {
     let clock = clock();
-    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
     let mut claims = session_claims(i64::try_from(clock.now_secs()).unwrap());
     claims["jti"] = json!(jti());
     let good = key_a().sign(&claims);
@@ -418,6 +420,7 @@ fn remote_verifier(clerk: &Emulator, clock: &TestClock) -> Verifier {
         )
         .retry(RetryPolicy::none())
         .clock(clock.clone())
+        .token_cache(TokenCacheConfig::default().admit_on_first_use())
         .build()
         .unwrap()
 }
@@ -546,7 +549,7 @@ async fn a_cached_token_is_not_served_past_the_stale_limit() {
 async fn verify_cached_answers_what_verify_answers_or_nothing() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
     let t = token(key_a(), t0); // exp = t0 + 60
     assert!(v.verify_cached(t.as_bytes()).is_none(), "never verified: not answered");
     let full = v.verify(&t).await.unwrap();
@@ -574,4 +577,100 @@ async fn verify_cached_answers_what_verify_answers_or_nothing() {
     let t = token(key_a(), clock.now_secs());
     uncached.verify(&t).await.unwrap();
     assert!(uncached.verify_cached(t.as_bytes()).is_none());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Admission: by default a token is cached the second time it passes verification
+// ---------------------------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_a_token_is_cached_the_second_time_it_passes() {
+    let clock = clock();
+    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let tokens: Vec<String> = (0..20).map(|_| token(key_a(), clock.now_secs())).collect();
+    for t in &tokens {
+        v.verify(t).await.unwrap();
+    }
+    assert_eq!(v.cached_tokens(), 0, "a token that passed once is not cached");
+    assert!(tokens.iter().all(|t| v.verify_cached(t.as_bytes()).is_none()));
+    // Used again (in the same order, and so after nineteen others): each one is cached now, and answered from the
+    // cache with the same session afterwards.
+    for (i, t) in tokens.iter().enumerate() {
+        let second = v.verify(t).await.unwrap();
+        assert_eq!(v.cached_tokens(), i + 1);
+        let hit = v.verify_cached(t.as_bytes()).expect("cached after its second use").unwrap();
+        assert_eq!(hit.token(), second.token());
+        assert_eq!(hit.session_id(), second.session_id());
+        v.verify(t).await.unwrap();
+        assert_eq!(v.cached_tokens(), i + 1, "a hit adds no entry");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_tokens_do_not_count_towards_admission() {
+    let clock = clock();
+    let v = static_verifier(&clock, TokenCacheConfig::default(), Duration::from_secs(5));
+    let t0 = clock.now_secs();
+    // A token from the future (`nbf`/`iat` past the skew) is refused twice, then passes twice once its time has
+    // come: only the second pass caches it.
+    let t = key_a().sign(&json!({"sub": "user_2", "sid": "sess_2", "iat": t0 + 30, "nbf": t0 + 30, "exp": t0 + 90}));
+    for _ in 0..2 {
+        assert!(v.verify(&t).await.is_err());
+    }
+    assert_eq!(v.cached_tokens(), 0);
+    clock.set_secs(t0 + 30);
+    v.verify(&t).await.unwrap();
+    assert_eq!(v.cached_tokens(), 0, "refusals are not uses");
+    v.verify(&t).await.unwrap();
+    assert_eq!(v.cached_tokens(), 1);
+    // A forged copy (last signature byte changed) is refused every time and never admitted.
+    let mut forged = t.clone().into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    for _ in 0..3 {
+        assert!(v.verify(&forged).await.is_err());
+    }
+    assert_eq!(v.cached_tokens(), 1);
+}
+
+/// Thousands of tokens used once: the cache stays nearly empty (the filter's false positives, cleared every 4 ×
+/// capacity tokens, are the only entries), and a token used again shortly after is still admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_used_once_stay_out_of_the_cache_and_the_filter_does_not_fill_up() {
+    let clock = clock();
+    // Capacity 64: the filter has 4 096 bits and is cleared every 256 tokens; 1 500 one-off tokens clear it five
+    // times. Without the clearing its bits would fill up and admit nearly every token.
+    let v = static_verifier(&clock, TokenCacheConfig::capacity(64), Duration::from_secs(5));
+    let payload = json!({"sub": "user_1", "sid": "sess_1", "iat": clock.now_secs(), "exp": clock.now_secs() + 60});
+    let mut admitted = 0;
+    for i in 0..1500 {
+        let mut claims = payload.clone();
+        claims["jti"] = json!(format!("once-{i}"));
+        let before = v.cached_tokens();
+        v.verify(&key_a().sign(&claims)).await.unwrap();
+        admitted += usize::from(v.cached_tokens() > before);
+    }
+    // False positives: under ~1 % at the end of a filter cycle and fewer before it (1 % of 1 500 is 15).
+    assert!(admitted < 30, "{admitted} of 1500 one-off tokens were cached");
+    // A token used twice in a row is cached, as at the start.
+    let t = token(key_a(), clock.now_secs());
+    v.verify(&t).await.unwrap();
+    v.verify(&t).await.unwrap();
+    assert!(v.verify_cached(t.as_bytes()).is_some_and(|r| r.is_ok()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admit_on_first_use_caches_at_once_and_a_disabled_cache_admits_nothing() {
+    let clock = clock();
+    let first = static_verifier(&clock, TokenCacheConfig::capacity(16).admit_on_first_use(), Duration::from_secs(5));
+    let t = token(key_a(), clock.now_secs());
+    first.verify(&t).await.unwrap();
+    assert_eq!(first.cached_tokens(), 1);
+    let off = static_verifier(&clock, TokenCacheConfig::disabled().admit_on_first_use(), Duration::from_secs(5));
+    for _ in 0..3 {
+        off.verify(&t).await.unwrap();
+    }
+    assert_eq!(off.cached_tokens(), 0);
+    assert!(off.verify_cached(t.as_bytes()).is_none());
 }
