@@ -225,6 +225,19 @@ impl std::io::Write for Captured {
     }
 }
 
+/// tracing caches each callsite's interest process-wide, computed when the callsite is first hit: while only one
+/// dispatcher is registered, from the hitting thread's default. A test running on another thread without a
+/// subscriber would then cache "never" and this test's scoped subscriber would see nothing (tokio-rs/tracing's
+/// callsite-interest race). A global default that discards everything makes every thread's answer "interested"; the
+/// scoped subscriber below still gets this thread's events.
+fn global_sink_subscriber() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let sink = tracing_subscriber::fmt().with_writer(std::io::sink).finish();
+        let _ = tracing::subscriber::set_global_default(sink);
+    });
+}
+
 /// The client learns nothing; the reason (`token-type-mismatch`) is in the `tracing` event, target `clerk::auth`.
 #[actix_web::test]
 async fn the_mismatch_reason_goes_to_tracing() {
@@ -233,6 +246,7 @@ async fn the_mismatch_reason_goes_to_tracing() {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    global_sink_subscriber();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     // Refused by the extractor (the middleware accepts both kinds)...

@@ -159,11 +159,25 @@ impl Write for Log {
     }
 }
 
+/// tracing caches each callsite's interest process-wide, computed when the callsite is first hit: while only one
+/// dispatcher is registered, from the hitting thread's default. A test running on another thread without a
+/// subscriber would then cache "never" and this test's scoped subscriber would see nothing (tokio-rs/tracing's
+/// callsite-interest race). A global default that discards everything makes every thread's answer "interested"; the
+/// scoped subscriber below still gets this thread's events.
+fn global_sink_subscriber() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let sink = tracing_subscriber::fmt().with_writer(std::io::sink).finish();
+        let _ = tracing::subscriber::set_global_default(sink);
+    });
+}
+
 #[tokio::test]
 async fn reasons_go_to_tracing_not_to_the_client() {
     let log = Log::default();
     let writer = log.clone();
     let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    global_sink_subscriber();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let (s, body) = post_("/typed", signed("msg_1", NOW - 3600, EVENT.as_bytes()), Body::from(EVENT)).await;
