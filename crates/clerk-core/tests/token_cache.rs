@@ -60,6 +60,9 @@ fn clock() -> TestClock {
     TestClock::at_secs(u64::try_from(now_secs()).unwrap())
 }
 
+/// The default cache, taking a token the first time it passes (the cache-semantics tests' setting).
+const AT_ONCE: TokenCacheConfig = TokenCacheConfig::capacity(4096).admit_on_first_use();
+
 /// A networkless verifier of key_a tokens.
 fn static_verifier(clock: &TestClock, cache: TokenCacheConfig, skew: Duration) -> Verifier {
     Verifier::builder()
@@ -91,7 +94,7 @@ async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grows_by_one_per_distinct_token_and_not_on_repeat() {
     let clock = clock();
-    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
+    let v = static_verifier(&clock, AT_ONCE, Duration::from_secs(5));
     assert_eq!(v.cached_tokens(), 0);
     let tokens: Vec<String> = (0..20).map(|_| token(key_a(), clock.now_secs())).collect();
     for (i, t) in tokens.iter().enumerate() {
@@ -112,7 +115,7 @@ async fn grows_by_one_per_distinct_token_and_not_on_repeat() {
     clone.verify(&tokens[0]).await.unwrap();
     assert_eq!(clone.cached_tokens(), 20);
     // Another verifier has its own.
-    let other = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
+    let other = static_verifier(&clock, AT_ONCE, Duration::from_secs(5));
     assert_eq!(other.cached_tokens(), 0);
 }
 
@@ -218,7 +221,7 @@ async fn cached_matches_uncached(skew: Duration, offsets_ms: &[u64]) {
     for &off in offsets_ms {
         let clock = clock();
         let t0 = clock.now_secs();
-        let cached = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), skew);
+        let cached = static_verifier(&clock, AT_ONCE, skew);
         let uncached = static_verifier(&clock, TokenCacheConfig::disabled(), skew);
         let t = token(key_a(), t0);
         cached.verify(&t).await.unwrap();
@@ -234,7 +237,7 @@ async fn cached_matches_uncached(skew: Duration, offsets_ms: &[u64]) {
 async fn exp_is_rechecked_at_every_hit_with_the_default_skew() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
+    let v = static_verifier(&clock, AT_ONCE, Duration::from_secs(5));
     let t = token(key_a(), t0); // exp = t0 + 60
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
@@ -265,7 +268,7 @@ async fn exp_is_rechecked_at_every_hit_with_the_default_skew() {
 async fn exp_is_rechecked_at_every_hit_with_zero_skew() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::ZERO);
+    let v = static_verifier(&clock, AT_ONCE, Duration::ZERO);
     let t = token(key_a(), t0);
     v.verify(&t).await.unwrap();
     clock.set_secs(t0 + 59);
@@ -283,7 +286,7 @@ async fn exp_is_rechecked_at_every_hit_with_zero_skew() {
 async fn a_future_nbf_is_not_cached_and_passes_later() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
+    let v = static_verifier(&clock, AT_ONCE, Duration::from_secs(5));
     let uncached = static_verifier(&clock, TokenCacheConfig::disabled(), Duration::from_secs(5));
     let mut claims = session_claims(i64::try_from(t0).unwrap());
     claims["nbf"] = json!(t0 + 30);
@@ -315,7 +318,7 @@ async fn a_future_nbf_is_not_cached_and_passes_later() {
 async fn a_future_iat_is_rechecked_at_every_hit() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
+    let v = static_verifier(&clock, AT_ONCE, Duration::from_secs(5));
     let mut claims = session_claims(i64::try_from(t0).unwrap());
     claims["iat"] = json!(t0 + 20);
     claims["nbf"] = json!(t0);
@@ -337,7 +340,7 @@ async fn a_future_iat_is_rechecked_at_every_hit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_on_the_whole_token_a_tampered_signature_fails_after_the_original_was_cached() {
     let clock = clock();
-    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
+    let v = static_verifier(&clock, AT_ONCE, Duration::from_secs(5));
     let t = token(key_a(), clock.now_secs());
     v.verify(&t).await.unwrap();
     assert_eq!(v.cached_tokens(), 1);
@@ -385,7 +388,7 @@ async fn keyed_on_the_whole_token_a_tampered_signature_fails_after_the_original_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_claims_signed_by_a_stranger_do_not_hit_the_cache() {
     let clock = clock();
-    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
+    let v = static_verifier(&clock, AT_ONCE, Duration::from_secs(5));
     let mut claims = session_claims(i64::try_from(clock.now_secs()).unwrap());
     claims["jti"] = json!(jti());
     let good = key_a().sign(&claims);
@@ -420,7 +423,7 @@ fn remote_verifier(clerk: &Emulator, clock: &TestClock) -> Verifier {
         )
         .retry(RetryPolicy::none())
         .clock(clock.clone())
-        .token_cache(TokenCacheConfig::default().admit_on_first_use())
+        .token_cache(AT_ONCE)
         .build()
         .unwrap()
 }
@@ -549,7 +552,7 @@ async fn a_cached_token_is_not_served_past_the_stale_limit() {
 async fn verify_cached_answers_what_verify_answers_or_nothing() {
     let clock = clock();
     let t0 = clock.now_secs();
-    let v = static_verifier(&clock, TokenCacheConfig::default().admit_on_first_use(), Duration::from_secs(5));
+    let v = static_verifier(&clock, AT_ONCE, Duration::from_secs(5));
     let t = token(key_a(), t0); // exp = t0 + 60
     assert!(v.verify_cached(t.as_bytes()).is_none(), "never verified: not answered");
     let full = v.verify(&t).await.unwrap();
