@@ -250,10 +250,8 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        // The readied service handles this request; a fresh clone takes its place (tower's usual pattern).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        // Most requests: a token verified before, decided here; the inner service's future is this one's.
+        // Most requests: a token verified before, decided here; the inner service's future is this one's. The
+        // readied service is called right here, so it needs no clone (a refusal leaves it ready for the next call).
         if let Some(done) = self.shared.authenticator.authenticate_cached(req.headers()) {
             let state = match done {
                 Ok(a) => ClerkState::SignedIn(a),
@@ -263,8 +261,12 @@ where
                 return ResponseFuture::ready(refusal);
             }
             req.extensions_mut().insert(ClerkContext { state, shared: Arc::clone(&self.shared) });
-            return ResponseFuture::inner(inner.call(req));
+            return ResponseFuture::inner(self.inner.call(req));
         }
+        // The readied service handles this request from the future; a fresh clone takes its place (tower's usual
+        // pattern).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
         // The future needs the authenticator, the mode and the outage status: one reference count, which then moves
         // into the request's extensions (no further clone).
         let shared = Arc::clone(&self.shared);

@@ -201,3 +201,72 @@ async fn cached_tokens_are_answered_as_the_first_time() {
         assert_eq!(get(&optional, "/admin", Some(&member), None).await.0, StatusCode::UNAUTHORIZED);
     }
 }
+
+/// A service that must be readied before each call, as tower's contract says: a clone is not ready, `poll_ready`
+/// makes it ready, and `call` spends the readiness (so calling a service that was not readied fails the test).
+#[derive(Default)]
+struct MustBeReady {
+    ready: bool,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Clone for MustBeReady {
+    fn clone(&self) -> Self {
+        Self { ready: false, calls: std::sync::Arc::clone(&self.calls) }
+    }
+}
+
+impl tower::Service<axum::extract::Request> for MustBeReady {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.ready = true;
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: axum::extract::Request) -> Self::Future {
+        assert!(std::mem::take(&mut self.ready), "called without poll_ready");
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::future::ready(Ok(axum::response::IntoResponse::into_response("inner")))
+    }
+}
+
+/// `Clerk<S>` honours tower's readiness contract on every path: a token decided in `call` (cached), one verified in
+/// the response future, and refusals of both kinds; the inner service is only ever called once readied, and once per
+/// request that gets through.
+#[tokio::test]
+async fn the_service_calls_its_inner_service_only_once_readied() {
+    use tower::{Layer as _, Service as _, ServiceExt as _};
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("ready@example.com").unwrap();
+    let token = clerk.session_token(&uid).unwrap().mint();
+    let inner = MustBeReady::default();
+    let calls = std::sync::Arc::clone(&inner.calls);
+    let clerk_layer = layer(&clerk);
+    let mut svc = clerk_layer.layer(inner);
+    let request = |auth: Option<&str>| {
+        let mut r = Request::get("/");
+        if let Some(t) = auth {
+            r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    // Verified twice in the future (the cache admits a token on its second pass), then decided in `call`.
+    let expected = [(Some(token.as_str()), 200), (None, 401), (Some(&token), 200), (Some("not-a-token"), 401)]
+        .into_iter()
+        .chain(std::iter::repeat_n((Some(token.as_str()), 200), 3));
+    let mut through = 0;
+    for (i, (auth, status)) in expected.enumerate() {
+        let resp = svc.ready().await.unwrap().call(request(auth)).await.unwrap();
+        assert_eq!(resp.status().as_u16(), status, "request {i}");
+        through += usize::from(status == 200);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), through, "request {i}");
+    }
+    assert_eq!(
+        clerk_layer.authenticator().verifier().cached_tokens(),
+        1,
+        "the token is cached: the last three requests were decided in `call`"
+    );
+}
