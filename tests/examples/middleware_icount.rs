@@ -140,9 +140,12 @@ fn main() {
     let session = rt.block_on(common::verifier(&pem).unwrap().verify(&token)).unwrap();
     let rsa = Arc::new(RsaCheck::new(&pem, &token).unwrap());
 
-    let axum_plain = common::axum_plain_app(Arc::new(session.clone()), None);
-    let axum_rsa = common::axum_plain_app(Arc::new(session.clone()), Some(Arc::clone(&rsa)));
-    let axum_clerk = axum_example::app(clerk_axum::ClerkLayer::new(authenticator(&fillers[..CAPACITY])), None);
+    // `with_state(())`, as `axum::serve` does: it turns each handler into its route (layers applied) once, where a
+    // router driven without it converts the requested route on every request.
+    let axum_plain = common::axum_plain_app(Arc::new(session.clone()), None).with_state(());
+    let axum_rsa = common::axum_plain_app(Arc::new(session.clone()), Some(Arc::clone(&rsa))).with_state(());
+    let axum_clerk =
+        axum_example::app(clerk_axum::ClerkLayer::new(authenticator(&fillers[..CAPACITY])), None).with_state(());
     let actix_auth = authenticator(&fillers[CAPACITY..]);
     let (actix_plain, actix_rsa, actix_clerk) = rt.block_on(async {
         use actix_web::{App, test::init_service, web};
