@@ -413,6 +413,30 @@ impl Emulator {
         Ok(TokenBuilder::new(Arc::clone(&self.shared), user, session_id.to_owned()))
     }
 
+    /// Ends a session as the user signing out would (a Frontend API action, so the Backend API has no route for
+    /// it): its status becomes `ended` and a `session.ended` webhook goes out. Tokens already minted for it still
+    /// verify until they expire, as with Clerk, whose session tokens are checked without a network call.
+    ///
+    /// # Errors
+    /// [`EmulatorError::NotFound`] when the session does not exist; [`EmulatorError::Invalid`] when it is not active
+    /// or pending (already ended, revoked, removed, …), which a sign-out cannot change.
+    pub fn end_session(&self, session_id: &str) -> Result<(), EmulatorError> {
+        let mut store = self.shared.lock_store();
+        let now = store.now_ms();
+        let session = store.users.sessions.get_mut(session_id).ok_or(EmulatorError::NotFound { kind: "session" })?;
+        match session["status"].as_str() {
+            Some("active" | "pending") => {
+                session["status"] = json!("ended");
+                session["updated_at"] = json!(now);
+                Ok(())
+            }
+            other => Err(EmulatorError::Invalid(format!(
+                "session {session_id} is {}, not active: it cannot be ended",
+                other.unwrap_or("without a status")
+            ))),
+        }
+    }
+
     /// Starts a sign-up (as a visitor filling in the sign-up form would) and returns it as the Backend API shows it;
     /// `PATCH /v1/sign_ups/{id}` then updates it.
     #[must_use]

@@ -27,11 +27,13 @@ impl Store {
 
     /// Any object by id, whatever its kind.
     pub(crate) fn object(&self, id: &str) -> Option<Value> {
+        if let Some(client) = self.users.clients.get(id) {
+            return Some(crate::api::users::client_view(self, client));
+        }
         self.users
             .users
             .get(id)
             .or_else(|| self.users.sessions.get(id))
-            .or_else(|| self.users.clients.get(id))
             .or_else(|| self.orgs.organizations.get(id))
             .cloned()
     }

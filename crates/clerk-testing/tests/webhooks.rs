@@ -280,6 +280,44 @@ async fn backend_api_changes_arrive_signed_in_order_as_the_spec_documents() {
 }
 
 #[tokio::test]
+async fn ending_a_session_raises_session_ended_and_the_api_shows_it_ended() {
+    let (rx, url) = Receiver::start(&[]).await;
+    let clerk = Emulator::start().await.unwrap();
+    clerk.add_webhook_endpoint(&url).unwrap();
+    let api = Api::new(&clerk);
+    let uid = clerk.create_user("ada@example.com").unwrap();
+    let sid = clerk.session_token(&uid).unwrap().claims()["sid"].as_str().unwrap().to_owned();
+    let client_id = clerk.object(&sid).unwrap()["client_id"].as_str().unwrap().to_owned();
+
+    clerk.end_session(&sid).unwrap();
+    let ev = clerk.wait_for_webhook("session.ended", WAIT).await.unwrap().payload();
+    assert_matches_webhook_spec(&ev);
+    assert_eq!(ev["data"]["id"], sid.as_str());
+    assert_eq!(ev["data"]["status"], "ended");
+    assert_eq!(ev["data"]["user"]["id"], uid.as_str());
+    // The Backend API shows it ended, the client's copy included.
+    let session = api.ok("GET", &format!("/sessions/{sid}"), None).await;
+    assert_eq!(session["status"], "ended");
+    let client = api.ok("GET", &format!("/clients/{client_id}"), None).await;
+    assert_eq!(client["sessions"][0]["id"], sid.as_str());
+    assert_eq!(client["sessions"][0]["status"], "ended");
+    assert_eq!(clerk.object(&client_id).unwrap()["sessions"][0]["status"], "ended");
+
+    // Only an active (or pending) session can be ended; nothing else is raised.
+    assert!(matches!(clerk.end_session(&sid), Err(clerk_testing::EmulatorError::Invalid(_))));
+    let sid2 = clerk.session_token(&uid).unwrap().claims()["sid"].as_str().unwrap().to_owned();
+    api.ok("POST", &format!("/sessions/{sid2}/revoke"), None).await;
+    assert!(matches!(clerk.end_session(&sid2), Err(clerk_testing::EmulatorError::Invalid(_))));
+    assert_eq!(api.ok("GET", &format!("/sessions/{sid2}"), None).await["status"], "revoked");
+    assert!(matches!(
+        clerk.end_session("sess_missing"),
+        Err(clerk_testing::EmulatorError::NotFound { kind: "session" })
+    ));
+    clerk.flush_webhooks(WAIT).await.unwrap();
+    assert_eq!(rx.types(), ["user.created", "session.created", "session.ended", "session.created", "session.revoked"]);
+}
+
+#[tokio::test]
 async fn rust_helpers_and_sessions_raise_events_too() {
     let (rx, url) = Receiver::start(&[]).await;
     let clerk = Emulator::start().await.unwrap();

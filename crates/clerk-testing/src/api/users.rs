@@ -194,13 +194,13 @@ pub(crate) fn handle(store: &mut Store, shared: &Shared, ctx: &Ctx) -> Handled {
             .users
             .clients
             .get(ctx.path("client_id"))
-            .cloned()
+            .map(|c| client_view(store, c))
             .ok_or_else(|| ApiError::not_found("client"))
             .and_then(ok),
         "VerifyClient" => {
             let token = s(&ctx.json, "token").unwrap_or_default();
             match store.users.client_tokens.get(token).and_then(|cid| store.users.clients.get(cid)) {
-                Some(c) => ok(c.clone()),
+                Some(c) => ok(client_view(store, c)),
                 None => {
                     Err(ApiError::new(400, "client_not_found", "client not found", "No client matches this token."))
                 }
@@ -209,6 +209,17 @@ pub(crate) fn handle(store: &mut Store, shared: &Shared, ctx: &Ctx) -> Handled {
         _ => return None,
     };
     Some(r)
+}
+
+/// A client as the Backend API returns it: its sessions as they are now (revoked, ended, …), not as they were when
+/// the client was created.
+pub(crate) fn client_view(store: &Store, client: &Value) -> Value {
+    let mut view = client.clone();
+    if let Some(ids) = client["session_ids"].as_array() {
+        view["sessions"] =
+            ids.iter().filter_map(|id| store.users.sessions.get(id.as_str()?)).cloned().collect::<Vec<_>>().into();
+    }
+    view
 }
 
 fn user<'a>(store: &'a Store, id: &str) -> Result<&'a Value, ApiError> {
