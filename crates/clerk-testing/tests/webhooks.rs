@@ -15,7 +15,8 @@ use base64::Engine as _;
 use bytes::Bytes;
 use clerk_core::{HttpTransport, HyperTransport};
 use clerk_testing::{
-    Emulator, RawWebhook, WebhookDeliveryConfig, WebhookDeliveryState, WebhookEndpointConfig, WebhookError,
+    Emulator, EmulatorError, RawWebhook, WebhookDeliveryConfig, WebhookDeliveryState, WebhookEndpointConfig,
+    WebhookError,
 };
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
@@ -304,15 +305,12 @@ async fn ending_a_session_raises_session_ended_and_the_api_shows_it_ended() {
     assert_eq!(clerk.object(&client_id).unwrap()["sessions"][0]["status"], "ended");
 
     // Only an active (or pending) session can be ended; nothing else is raised.
-    assert!(matches!(clerk.end_session(&sid), Err(clerk_testing::EmulatorError::Invalid(_))));
+    assert!(matches!(clerk.end_session(&sid), Err(EmulatorError::Invalid(_))));
     let sid2 = clerk.session_token(&uid).unwrap().claims()["sid"].as_str().unwrap().to_owned();
     api.ok("POST", &format!("/sessions/{sid2}/revoke"), None).await;
-    assert!(matches!(clerk.end_session(&sid2), Err(clerk_testing::EmulatorError::Invalid(_))));
+    assert!(matches!(clerk.end_session(&sid2), Err(EmulatorError::Invalid(_))));
     assert_eq!(api.ok("GET", &format!("/sessions/{sid2}"), None).await["status"], "revoked");
-    assert!(matches!(
-        clerk.end_session("sess_missing"),
-        Err(clerk_testing::EmulatorError::NotFound { kind: "session" })
-    ));
+    assert!(matches!(clerk.end_session("sess_missing"), Err(EmulatorError::NotFound { kind: "session" })));
     clerk.flush_webhooks(WAIT).await.unwrap();
     assert_eq!(rx.types(), ["user.created", "session.created", "session.ended", "session.created", "session.revoked"]);
 }
