@@ -5,8 +5,8 @@
 //! |---|---|
 //! | `axum_plain` | the axum example's routes without `ClerkLayer`; `/me` answers the same JSON (a session verified at startup) |
 //! | `axum_clerk` | the axum example app, unchanged (`crates/clerk-axum/examples/axum.rs`), around a `ClerkLayer` |
-//! | `actix_plain` | the actix example's routes and scope without `ClerkMiddleware`, same `/me` JSON |
-//! | `actix_clerk` | the actix example app, unchanged (`crates/clerk-actix/examples/actix.rs`), around a `ClerkMiddleware` |
+//! | `actix_plain` | the actix example's routes and scope without `Clerk`, same `/me` JSON |
+//! | `actix_clerk` | the actix example app, unchanged (`crates/clerk-actix/examples/actix.rs`), around a `Clerk` |
 //! | `axum_nocache`, `actix_nocache` | the example apps with a verifier whose verified-token cache is off: a full verification on every request |
 //! | `axum_rsa`, `actix_rsa` | the `_plain` apps whose `/me` first does the bare RSA check of the floor (below): the RSA floor over HTTP |
 //!
@@ -44,7 +44,7 @@ use std::io::{Read as _, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clerk_api::plug::Authenticator;
+use clerk_core::Authenticator;
 use clerk_core::{SessionAuth, Verifier};
 use clerk_testing::Emulator;
 use common::{BoxError, RsaCheck, me_json, verifier, verifier_without_cache};
@@ -329,7 +329,7 @@ fn start_actix(
     std::thread::Builder::new().name("actix-system".to_owned()).spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let protected = |auth: Authenticator, name: &str| {
-                let clerk = clerk_actix::ClerkMiddleware::new(auth);
+                let clerk = clerk_actix::Clerk::new(auth);
                 HttpServer::new(move || {
                     let clerk = clerk.clone();
                     App::new().configure(move |cfg| actix_example::app(cfg, clerk, None))

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServiceResponse;
 use axum::body::Body;
-use clerk_api::plug::Authenticator;
+use clerk_core::Authenticator;
 use clerk_core::TokenCacheConfig;
 use common::{AUTHORIZED_PARTY, RsaCheck};
 use tower::ServiceExt as _;
@@ -154,7 +154,7 @@ fn main() {
         let plain = init_service(App::new().configure(move |cfg| common::actix_plain_app(cfg, d, r, false))).await;
         let with_rsa =
             init_service(App::new().configure(move |cfg| common::actix_plain_app(cfg, data, rsa, true))).await;
-        let clerk = clerk_actix::ClerkMiddleware::new(actix_auth);
+        let clerk = clerk_actix::Clerk::new(actix_auth);
         let protected = init_service(App::new().configure(move |cfg| actix_example::app(cfg, clerk, None))).await;
         (plain, with_rsa, protected)
     });

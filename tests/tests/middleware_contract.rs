@@ -31,8 +31,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use clerk_api::plug::{Authenticator, FetchUser};
 use clerk_api::{Client, RetryConfig};
+use clerk_core::{Authenticator, FetchUser};
 use clerk_core::{HttpTransport as _, HyperTransport};
 use clerk_testing::{
     Emulator, Fault, MachineTokenFormat, RawWebhook, WebhookDeliveryConfig, WebhookDeliveryState, sign_webhook,
@@ -100,7 +100,7 @@ impl Framework {
                     .name("actix-system".to_owned())
                     .spawn(move || {
                         actix_web::rt::System::new().block_on(async move {
-                            let clerk = clerk_actix::ClerkMiddleware::new(auth);
+                            let clerk = clerk_actix::Clerk::new(auth);
                             let server = actix_web::HttpServer::new(move || {
                                 let (clerk, webhook) = (clerk.clone(), webhook.clone());
                                 actix_web::App::new().configure(move |cfg| actix_example::app(cfg, clerk, webhook))
@@ -247,7 +247,7 @@ fn authenticator(clerk: &Emulator, config: Config) -> Authenticator {
         verifier = verifier.cookie_name(name);
     }
     let mut builder =
-        Authenticator::builder().verifier(verifier.build().unwrap()).client(client).fetch_user(config.fetch);
+        Authenticator::builder().verifier(verifier.build().unwrap()).backend_api(client).fetch_user(config.fetch);
     if config.user_cache {
         builder = builder.user_cache(1000, Duration::from_secs(60));
     }

@@ -18,13 +18,13 @@
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use clerk_actix::{
-    ClerkAuth, ClerkMachine, ClerkMiddleware, ClerkUser, ClerkWebhook, OptionalClerkAuth, Require, TokenTypes, Webhook,
+    Clerk, ClerkAuth, ClerkMachine, ClerkUser, ClerkWebhook, OptionalClerkAuth, Require, TokenTypes, Webhook,
 };
 use serde_json::{Value, json};
 
 /// The app's routes, given its Clerk middleware and, when webhooks are configured, their verifier (tests mount them
 /// against the emulator): `App::new().configure(|cfg| app(cfg, clerk, webhook))`.
-pub(crate) fn app(cfg: &mut web::ServiceConfig, clerk: ClerkMiddleware, webhook: Option<Webhook>) {
+pub(crate) fn app(cfg: &mut web::ServiceConfig, clerk: Clerk, webhook: Option<Webhook>) {
     cfg.route("/health", web::get().to(|| async { "ok" }));
     // Outside the session middleware: Clerk's requests are authenticated by their signature.
     if let Some(webhook) = webhook {
@@ -89,7 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Ok(p) => p.parse().map_err(|_| format!("PORT must be a port number, got {p}"))?,
         Err(_) => 3000,
     };
-    let clerk = ClerkMiddleware::from_env()?;
+    let clerk = Clerk::from_env()?;
     let webhook = Webhook::from_env().map_err(|e| format!("CLERK_WEBHOOK_SIGNING_SECRET: {e}"))?;
     if webhook.is_none() {
         eprintln!("CLERK_WEBHOOK_SIGNING_SECRET is not set: POST /webhooks/clerk is not mounted");

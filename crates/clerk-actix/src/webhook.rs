@@ -48,7 +48,7 @@ const TEXT: &str = "text/plain; charset=utf-8";
 /// [`clerk_webhooks::Event`]). Refusals are a [`ClerkWebhookError`]: `400 Bad Request` with no detail, the reason in
 /// `tracing` (target `clerk::webhooks`).
 ///
-/// Mount the webhook route outside any [`ClerkMiddleware`](crate::ClerkMiddleware) in required mode: Clerk's
+/// Mount the webhook route outside any [`Clerk`](crate::Clerk) middleware in required mode: Clerk's
 /// requests carry no session.
 #[derive(Debug, Clone)]
 pub struct ClerkWebhook(pub WebhookEvent);

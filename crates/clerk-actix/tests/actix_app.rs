@@ -12,9 +12,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{App, HttpResponse, HttpServer, test, web};
-use clerk_actix::{
-    Authenticator, ClerkAuth, ClerkError, ClerkMiddleware, ClerkUser, FetchUser, OptionalClerkAuth, Require,
-};
+use clerk_actix::{Authenticator, Clerk, ClerkAuth, ClerkRejection, ClerkUser, FetchUser, OptionalClerkAuth, Require};
 use clerk_api::{Client, RetryConfig};
 use clerk_core::Reverification;
 use clerk_testing::{Emulator, Fault};
@@ -30,11 +28,11 @@ fn authenticator(clerk: &Emulator, fetch: FetchUser) -> Authenticator {
         .build()
         .unwrap();
     let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().unwrap();
-    Authenticator::builder().verifier(verifier).client(client).fetch_user(fetch).build().unwrap()
+    Authenticator::builder().verifier(verifier).backend_api(client).fetch_user(fetch).build().unwrap()
 }
 
-fn middleware(clerk: &Emulator) -> ClerkMiddleware {
-    ClerkMiddleware::new(authenticator(clerk, FetchUser::Never))
+fn middleware(clerk: &Emulator) -> Clerk {
+    Clerk::new(authenticator(clerk, FetchUser::Never))
 }
 
 async fn get<S, B>(app: &S, path: &str, auth: Option<&str>, cookie: Option<&str>) -> (StatusCode, HeaderMap, String)
@@ -174,7 +172,7 @@ async fn required_mode_and_guards() {
             .route("/", web::get().to(|auth: ClerkAuth| async move { auth.user_id().to_string() }))
             .route(
                 "/result",
-                web::get().to(|auth: Result<ClerkAuth, ClerkError>| async move { format!("{}", auth.is_ok()) }),
+                web::get().to(|auth: Result<ClerkAuth, ClerkRejection>| async move { format!("{}", auth.is_ok()) }),
             )
             .service(
                 web::resource("/perm")
@@ -288,7 +286,7 @@ async fn user_is_fetched_once_per_request_or_by_the_middleware() {
     assert_eq!(clerk.request_count(&user_path), 1);
 
     // FetchUser::Always: the middleware fetches; the extractor reuses it.
-    let always = ClerkMiddleware::new(authenticator(&clerk, FetchUser::Always));
+    let always = Clerk::new(authenticator(&clerk, FetchUser::Always));
     let app = test::init_service(App::new().wrap(always).route("/", web::get().to(twice))).await;
     clerk.clear_requests();
     assert_eq!(get(&app, "/", Some(&token), None).await.0, StatusCode::OK);

@@ -14,8 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{App, test, web};
 use clerk_actix::{
-    Authenticator, ClerkAuth, ClerkMachine, ClerkMiddleware, OptionalClerkAuth, OptionalClerkMachine, Require,
-    TokenTypes,
+    Authenticator, Clerk, ClerkAuth, ClerkMachine, OptionalClerkAuth, OptionalClerkMachine, Require, TokenTypes,
 };
 use clerk_api::{Client, RetryConfig};
 use clerk_testing::{Emulator, Fault, MachineTokenFormat};
@@ -31,7 +30,7 @@ fn authenticator(clerk: &Emulator) -> Authenticator {
         .build()
         .unwrap();
     let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().unwrap();
-    Authenticator::builder().verifier(verifier).client(client).build().unwrap()
+    Authenticator::builder().verifier(verifier).backend_api(client).build().unwrap()
 }
 
 async fn get<S, B>(app: &S, path: &str, auth: Option<&str>) -> (StatusCode, HeaderMap, String)
@@ -88,7 +87,7 @@ fn machines(clerk: &Emulator) -> Machines {
 async fn the_example_machine_route() {
     let clerk = Emulator::start().await.unwrap();
     let m = machines(&clerk);
-    let mw = ClerkMiddleware::new(authenticator(&clerk));
+    let mw = Clerk::new(authenticator(&clerk));
     let app = test::init_service(App::new().configure(|cfg| example::app(cfg, mw, None))).await;
 
     for (what, token, expected) in &m.tokens {
@@ -150,7 +149,7 @@ async fn extractors_take_their_own_kind() {
     let clerk = Emulator::start().await.unwrap();
     let m = machines(&clerk);
     let admin = clerk.session_token(&m.uid).unwrap().organization("org_1", "acme", "admin", &[]).mint();
-    let mw = ClerkMiddleware::new(authenticator(&clerk)).accepting(TokenTypes::ALL).optional();
+    let mw = Clerk::new(authenticator(&clerk)).accepting(TokenTypes::ALL).optional();
     let app = test::init_service(
         App::new()
             .wrap(mw)
@@ -250,7 +249,7 @@ async fn the_mismatch_reason_goes_to_tracing() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     // Refused by the extractor (the middleware accepts both kinds)...
-    let mw = ClerkMiddleware::new(authenticator(&clerk)).accepting(TokenTypes::ALL);
+    let mw = Clerk::new(authenticator(&clerk)).accepting(TokenTypes::ALL);
     let app = test::init_service(
         App::new().wrap(mw).route("/machine", web::get().to(|m: ClerkMachine| async move { m.id().to_owned() })),
     )
@@ -263,7 +262,7 @@ async fn the_mismatch_reason_goes_to_tracing() {
 
     // ...and by the middleware (the example's /machine accepts machine tokens only).
     captured.0.lock().unwrap().clear();
-    let mw = ClerkMiddleware::new(authenticator(&clerk));
+    let mw = Clerk::new(authenticator(&clerk));
     let app = test::init_service(App::new().configure(|cfg| example::app(cfg, mw, None))).await;
     assert_eq!(get(&app, "/machine", Some(&m.session)).await.0, StatusCode::UNAUTHORIZED);
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

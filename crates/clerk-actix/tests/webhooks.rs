@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{App, HttpServer, test, web};
 use bytes::Bytes;
-use clerk_actix::{Authenticator, ClerkMiddleware, ClerkWebhook, ClerkWebhookError, VerifiedWebhook, Webhook};
+use clerk_actix::{Authenticator, Clerk, ClerkWebhook, ClerkWebhookError, VerifiedWebhook, Webhook};
 use clerk_testing::{Emulator, RawWebhook, sign_webhook};
 use serde_json::{Value, json};
 
@@ -45,9 +45,9 @@ fn webhook() -> Webhook {
 const SOCKET_LIMIT: usize = 16 * 1024;
 
 /// A middleware for the example's other routes; the webhook route never consults it.
-fn middleware(clerk: &Emulator) -> ClerkMiddleware {
+fn middleware(clerk: &Emulator) -> Clerk {
     let verifier = clerk_core::Verifier::builder().jwt_key(&clerk.jwt_public_key()).unwrap().build().unwrap();
-    ClerkMiddleware::new(Authenticator::builder().verifier(verifier).build().unwrap())
+    Clerk::new(Authenticator::builder().verifier(verifier).build().unwrap())
 }
 
 fn event_body(event_type: &str) -> String {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use clerk_core::BuildError;
 use clerk_core::HttpTransport;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
@@ -187,24 +188,24 @@ impl ClientBuilder {
     /// The instance's secret key (`sk_test_…`/`sk_live_…`). Required.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] unless it looks like a Clerk secret key.
-    pub fn secret_key(mut self, key: &str) -> Result<Self, Error> {
-        self.secret_key = Some(clerk_core::parse_secret_key(key).map_err(|e| Error::InvalidRequest(e.to_string()))?);
+    /// [`BuildError::InvalidSecretKey`] unless it looks like a Clerk secret key.
+    pub fn secret_key(mut self, key: &str) -> Result<Self, BuildError> {
+        self.secret_key = Some(clerk_core::parse_secret_key(key)?);
         Ok(self)
     }
 
     /// The API URL. Default `https://api.clerk.com` (`/v1` is appended to paths).
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] unless it is an `http(s)://` URL.
-    pub fn api_url(mut self, url: &str) -> Result<Self, Error> {
+    /// [`BuildError::InvalidUrl`] unless it is an `http(s)://` URL.
+    pub fn api_url(mut self, url: &str) -> Result<Self, BuildError> {
         let trimmed = url.trim().trim_end_matches('/');
         let trimmed = trimmed.strip_suffix("/v1").unwrap_or(trimmed);
         let ok = trimmed.parse::<http::Uri>().ok().is_some_and(|u| {
             matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
         });
         if !ok {
-            return Err(Error::InvalidRequest(format!("`{url}` is not an http(s) URL")));
+            return Err(BuildError::InvalidUrl { field: "api_url" });
         }
         self.api_url = trimmed.to_owned();
         Ok(self)
@@ -249,9 +250,12 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] without a secret key, or when the default transport cannot be built.
-    pub fn build(self) -> Result<Client, Error> {
-        let secret_key = self.secret_key.ok_or_else(|| Error::InvalidRequest("a secret key is required".to_owned()))?;
+    /// [`BuildError::InvalidOption`] without a secret key; [`BuildError::Transport`] when the default transport
+    /// cannot be built.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let secret_key = self
+            .secret_key
+            .ok_or(BuildError::InvalidOption { field: "secret_key", why: "a secret key is required" })?;
         let transport = match self.transport {
             Some(t) => t,
             None => default_transport()?,
@@ -272,15 +276,16 @@ impl ClientBuilder {
 }
 
 #[cfg(feature = "hyper")]
-fn default_transport() -> Result<Arc<dyn HttpTransport>, Error> {
-    clerk_core::HyperTransport::new()
-        .map(|t| Arc::new(t) as Arc<dyn HttpTransport>)
-        .map_err(|e| Error::InvalidRequest(format!("cannot build the default transport: {e}")))
+fn default_transport() -> Result<Arc<dyn HttpTransport>, BuildError> {
+    Ok(Arc::new(clerk_core::HyperTransport::new()?))
 }
 
 #[cfg(not(feature = "hyper"))]
-fn default_transport() -> Result<Arc<dyn HttpTransport>, Error> {
-    Err(Error::InvalidRequest("no transport: enable the `hyper` feature or set one".to_owned()))
+fn default_transport() -> Result<Arc<dyn HttpTransport>, BuildError> {
+    Err(BuildError::InvalidOption {
+        field: "transport",
+        why: "no transport configured and the `hyper` feature (the default transport) is off",
+    })
 }
 
 impl Client {
@@ -293,7 +298,7 @@ impl Client {
     ///
     /// # Errors
     /// When a set variable is invalid.
-    pub fn from_env() -> Result<ClientBuilder, Error> {
+    pub fn from_env() -> Result<ClientBuilder, BuildError> {
         let mut b = ClientBuilder::default();
         if let Some(k) = env("CLERK_SECRET_KEY") {
             b = b.secret_key(&k)?;

@@ -21,6 +21,9 @@ pub enum Error {
     /// The request was refused before sending (e.g. an empty or `..` id).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The client could not be built (a builder's error, here so that `?` works in code that builds and calls).
+    #[error(transparent)]
+    Build(#[from] clerk_core::BuildError),
 }
 
 impl Error {

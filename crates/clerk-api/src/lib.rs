@@ -25,11 +25,12 @@
 //!   [`ClientBuilder::tower_service`] takes any `tower::Service`.
 //! - **Per-request options** ([`RequestOptions`]): another secret key, extra headers.
 //! - **JWKS**: [`Client::verifier`] builds a `clerk-core` verifier whose keys come from this client.
-//! - **The plug** ([`plug::Authenticator`]): the Elixir `AuthenticationPlug`'s logic, framework-neutral — verify, optionally
-//!   load the user (with a bounded TTL cache), and tell 401 from 503. `clerk-axum` and `clerk-actix` adapt it.
+//! - **Authentication**: the client is `clerk-core`'s [`BackendApi`](clerk_core::BackendApi), so the
+//!   framework-neutral [`Authenticator`](clerk_core::Authenticator) loads users ([`FetchedUser`]) and verifies opaque
+//!   machine tokens through it; [`Client::authenticator`] builds one with keys, users and machine tokens all from
+//!   this client.
 //! - **Machine tokens**: [`Client::verify_machine_token`] verifies opaque API keys, M2M tokens and OAuth access tokens
-//!   (never cached when valid); the plug accepts them per route ([`plug::AuthenticatorBuilder::accepts`],
-//!   [`plug::Authenticator::accepting`]), JWT forms verified locally.
+//!   (never cached when valid).
 //!
 //! ## Features
 //!
@@ -37,17 +38,18 @@
 //! |---|---|---|
 //! | `hyper` | the default transport (clerk-core's hyper-util client over rustls) | yes |
 
+mod backend;
 mod client;
 mod error;
 mod generated;
 mod jwks;
 mod machine;
 mod pagination;
-pub mod plug;
 mod request;
 mod tower_transport;
 mod types;
 
+pub use backend::{FetchedUser, authenticator_from_env};
 pub use clerk_core::{MachineAuth, MachineId, OrganizationId, SessionId, TokenFormat, TokenType, TokenTypes, UserId};
 pub use client::{API_VERSION, Client, ClientBuilder, DEFAULT_API_URL, RetryConfig};
 pub use error::{ApiError, ClerkError, DecodeError, Error};

@@ -1,13 +1,9 @@
 //! Opaque machine tokens (API keys `ak_…`, M2M tokens `mt_…`, OAuth access tokens `oat_…`) verified by the Backend
-//! API, and the negative cache the authenticator may keep for refused ones.
+//! API.
 //!
 //! A valid answer is never cached: a revoked key or token must be refused on the very next request. JWT forms are
 //! verified locally by [`Verifier::verify_machine_jwt`](clerk_core::Verifier::verify_machine_jwt).
 
-use std::fmt;
-use std::time::{Duration, Instant};
-
-use aws_lc_rs::digest;
 use clerk_core::{MachineAuth, TokenType};
 use serde_json::{Map, Value, json};
 
@@ -116,73 +112,9 @@ fn classify(kind: TokenType, e: Error) -> MachineVerifyError {
     }
 }
 
-/// Opaque machine tokens the Backend API refused, for a short while: keyed by the token's SHA-256 digest (the token
-/// itself is never stored), bounded in number, each entry expiring after the TTL.
-pub(crate) struct NegativeCache {
-    cache: quick_cache::sync::Cache<[u8; 32], Instant>,
-    ttl: Duration,
-}
-
-impl fmt::Debug for NegativeCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NegativeCache").field("len", &self.cache.len()).field("ttl", &self.ttl).finish()
-    }
-}
-
-fn key(token: &str) -> [u8; 32] {
-    digest::digest(&digest::SHA256, token.as_bytes()).as_ref().try_into().unwrap_or([0; 32])
-}
-
-impl NegativeCache {
-    pub(crate) fn new(capacity: usize, ttl: Duration) -> Self {
-        Self { cache: quick_cache::sync::Cache::new(capacity), ttl }
-    }
-
-    /// Whether `token` was refused less than the TTL ago.
-    pub(crate) fn contains(&self, token: &str) -> bool {
-        let k = key(token);
-        match self.cache.get(&k) {
-            Some(at) if at.elapsed() < self.ttl => true,
-            Some(_) => {
-                self.cache.remove(&k);
-                false
-            }
-            None => false,
-        }
-    }
-
-    pub(crate) fn insert(&self, token: &str) {
-        self.cache.insert(key(token), Instant::now());
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.cache.len()
-    }
-
-    pub(crate) const fn ttl(&self) -> Duration {
-        self.ttl
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn negative_cache_keys_are_digests_and_expire() {
-        let c = NegativeCache::new(8, Duration::from_secs(60));
-        assert!(!c.contains("ak_nope"));
-        c.insert("ak_nope");
-        assert!(c.contains("ak_nope") && !c.contains("ak_other"));
-        assert_eq!(key("ak_nope").len(), 32);
-        assert_ne!(key("ak_nope"), key("ak_nopf"));
-        assert!(!format!("{c:?}").contains("ak_nope"));
-        // An entry older than the TTL is dropped on lookup.
-        let expired = NegativeCache::new(8, Duration::ZERO);
-        expired.insert("ak_nope");
-        assert!(!expired.contains("ak_nope"));
-        assert_eq!(expired.len(), 0);
-    }
 
     #[test]
     fn codes_match_the_js_sdk() {

@@ -1,13 +1,14 @@
-//! Machine authentication through the plug and the client, against the emulator over loopback: every kind (API key,
+//! Machine authentication through clerk-core's `Authenticator` and this client, against the emulator over loopback: every kind (API key,
 //! M2M opaque and JWT, OAuth opaque and JWT) accepted where configured and refused elsewhere without a single request;
 //! revocation biting on the next request (no positive cache); the negative cache; outages answered 503.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use clerk_api::plug::{Authenticator, Failure, FetchUser};
 use clerk_api::{Client, MachineVerifyError, RetryConfig};
-use clerk_core::{TokenFormat, TokenOrigin, TokenType, TokenTypes, Verifier};
+use clerk_core::{
+    Authenticator, Failure, FetchUser, Reason, TokenFormat, TokenOrigin, TokenType, TokenTypes, Verifier,
+};
 use clerk_testing::{Emulator, Fault, MachineTokenFormat};
 use serde_json::json;
 
@@ -42,8 +43,8 @@ fn client(clerk: &Emulator) -> Client {
     client_with_key(clerk, clerk.secret_key())
 }
 
-const MISMATCH: Failure = Failure::Unauthorized { token_present: true, reason: "token-type-mismatch" };
-const INVALID: Failure = Failure::Unauthorized { token_present: true, reason: "token-invalid" };
+const MISMATCH: Failure = Failure::Token(Reason::TokenTypeMismatch);
+const INVALID: Failure = Failure::Token(Reason::TokenInvalid);
 
 /// One token of every kind, with its id.
 struct Tokens {
@@ -89,7 +90,7 @@ impl Tokens {
 async fn every_kind_is_accepted_where_configured() {
     let clerk = Emulator::start().await.unwrap();
     let t = Tokens::mint(&clerk);
-    let auth = Authenticator::builder().client(client(&clerk)).accepts(TokenTypes::ALL).build().unwrap();
+    let auth = client(&clerk).authenticator().unwrap().accepts(TokenTypes::ALL).build().unwrap();
     assert_eq!(auth.accepted_types(), TokenTypes::ALL);
 
     for (kind, format, (id, token)) in t.machine_tokens() {
@@ -120,12 +121,8 @@ async fn every_kind_is_accepted_where_configured() {
     assert_eq!(clerk.request_count(OAUTH_VERIFY), 1);
 
     // Session tokens keep working, with the user fetch for them only.
-    let fetching = Authenticator::builder()
-        .client(client(&clerk))
-        .accepts(TokenTypes::ALL)
-        .fetch_user(FetchUser::Always)
-        .build()
-        .unwrap();
+    let fetching =
+        client(&clerk).authenticator().unwrap().accepts(TokenTypes::ALL).fetch_user(FetchUser::Always).build().unwrap();
     let a = fetching.authenticate(&bearer(&t.session)).await.unwrap().unwrap();
     assert_eq!(a.token_type(), TokenType::SessionToken);
     assert_eq!(a.session().unwrap().user_id().as_str(), t.user);
@@ -138,7 +135,7 @@ async fn every_kind_is_accepted_where_configured() {
 async fn kinds_not_accepted_are_refused_without_a_request() {
     let clerk = Emulator::start().await.unwrap();
     let t = Tokens::mint(&clerk);
-    let session_only = Authenticator::builder().client(client(&clerk)).build().unwrap();
+    let session_only = client(&clerk).authenticator().unwrap().build().unwrap();
     assert_eq!(session_only.accepted_types(), TokenTypes::SESSION);
     clerk.clear_requests();
     for (kind, _, (_, token)) in t.machine_tokens() {
@@ -167,7 +164,7 @@ async fn kinds_not_accepted_are_refused_without_a_request() {
 async fn machine_tokens_come_from_the_header_only() {
     let clerk = Emulator::start().await.unwrap();
     let t = Tokens::mint(&clerk);
-    let all = Authenticator::builder().client(client(&clerk)).accepts(TokenTypes::ALL).build().unwrap();
+    let all = client(&clerk).authenticator().unwrap().accepts(TokenTypes::ALL).build().unwrap();
     clerk.clear_requests();
     // In a cookie, a machine token is a session token, and fails as one.
     assert_eq!(all.authenticate(&cookie(&t.api_key.1)).await.unwrap_err(), INVALID);
@@ -183,14 +180,14 @@ async fn machine_tokens_come_from_the_header_only() {
     // Unreadable credentials stay `token-invalid`.
     let mut bad = http::HeaderMap::new();
     bad.insert("authorization", "Bearer".parse().unwrap());
-    assert_eq!(machine_only.authenticate(&bad).await.unwrap_err(), INVALID);
+    assert_eq!(machine_only.authenticate(&bad).await.unwrap_err().reason(), INVALID.reason());
 }
 
 #[tokio::test]
 async fn revocation_bites_on_the_next_request() {
     let clerk = Emulator::start().await.unwrap();
     let t = Tokens::mint(&clerk);
-    let auth = Authenticator::builder().client(client(&clerk)).accepts(TokenTypes::MACHINE).build().unwrap();
+    let auth = client(&clerk).authenticator().unwrap().accepts(TokenTypes::MACHINE).build().unwrap();
     for ((id, token), path) in
         [(&t.api_key, API_KEY_VERIFY), (&t.m2m_opaque, M2M_VERIFY), (&t.oauth_opaque, OAUTH_VERIFY)]
     {
@@ -211,11 +208,11 @@ async fn revocation_bites_on_the_next_request() {
     // JWT forms are judged by their signature and `exp`.
     let expired =
         clerk.session_token(&t.user).unwrap().claim("sub", json!(t.machine)).expired(Duration::from_secs(60)).mint();
-    let expected = Failure::Unauthorized { token_present: true, reason: "token-expired" };
+    let expected = Failure::Token(Reason::TokenExpired);
     assert_eq!(auth.authenticate(&bearer(&expired)).await.unwrap_err(), expected);
     let forged =
         clerk.session_token(&t.user).unwrap().header("typ", json!("at+jwt")).signed_by(clerk.foreign_key().unwrap());
-    let expected = Failure::Unauthorized { token_present: true, reason: "token-invalid-signature" };
+    let expected = Failure::Token(Reason::TokenInvalidSignature);
     assert_eq!(auth.authenticate(&bearer(&forged.mint())).await.unwrap_err(), expected);
 }
 
@@ -223,8 +220,9 @@ async fn revocation_bites_on_the_next_request() {
 async fn the_negative_cache_spares_the_backend_api() {
     let clerk = Emulator::start().await.unwrap();
     let t = Tokens::mint(&clerk);
-    let cached = Authenticator::builder()
-        .client(client(&clerk))
+    let cached = client(&clerk)
+        .authenticator()
+        .unwrap()
         .accepts(TokenTypes::MACHINE)
         .machine_negative_cache(100, Duration::from_secs(60))
         .build()
@@ -248,14 +246,14 @@ async fn the_negative_cache_spares_the_backend_api() {
     assert_eq!(cached.machine_negative_cache_len(), 2);
 
     // Without the cache (the default), every refusal asks again.
-    let uncached = Authenticator::builder().client(client(&clerk)).accepts(TokenTypes::MACHINE).build().unwrap();
+    let uncached = client(&clerk).authenticator().unwrap().accepts(TokenTypes::MACHINE).build().unwrap();
     uncached.authenticate(&bearer("ak_bogus")).await.unwrap_err();
     uncached.authenticate(&bearer("ak_bogus")).await.unwrap_err();
     assert_eq!(clerk.request_count(API_KEY_VERIFY), 3);
     assert_eq!(uncached.machine_negative_cache_len(), 0);
 
     // Long TTLs are refused.
-    let long = Authenticator::builder().client(client(&clerk)).machine_negative_cache(10, Duration::from_secs(3600));
+    let long = client(&clerk).authenticator().unwrap().machine_negative_cache(10, Duration::from_secs(3600));
     assert!(long.build().is_err());
 }
 
@@ -263,13 +261,14 @@ async fn the_negative_cache_spares_the_backend_api() {
 async fn outages_are_503_and_are_not_cached() {
     let clerk = Emulator::start().await.unwrap();
     let t = Tokens::mint(&clerk);
-    let auth = Authenticator::builder()
-        .client(client(&clerk))
+    let auth = client(&clerk)
+        .authenticator()
+        .unwrap()
         .accepts(TokenTypes::MACHINE)
         .machine_negative_cache(100, Duration::from_secs(60))
         .build()
         .unwrap();
-    let unexpected = Failure::Unavailable { reason: "unexpected-error" };
+    let unexpected = Failure::MachineTokenUnavailable { code: "unexpected-error" };
     clerk.faults().inject_times("verifyApiKey", Fault::Status(503), 1);
     assert_eq!(auth.authenticate(&bearer(&t.api_key.1)).await.unwrap_err(), unexpected);
     clerk.faults().inject_times("verifyM2MToken", Fault::DropConnection, 1);
@@ -286,17 +285,17 @@ async fn outages_are_503_and_are_not_cached() {
     let wrong = client_with_key(&clerk, "sk_test_wrongwrongwrongwrongwrongwrongwrongwr");
     let auth = Authenticator::builder()
         .verifier(Verifier::builder().jwt_key(&clerk.jwt_public_key()).unwrap().build().unwrap())
-        .client(wrong)
+        .backend_api(wrong)
         .accepts(TokenTypes::MACHINE)
         .build()
         .unwrap();
-    let expected = Failure::Unavailable { reason: "secret-key-invalid" };
+    let expected = Failure::MachineTokenUnavailable { code: "secret-key-invalid" };
     assert_eq!(auth.authenticate(&bearer(&t.api_key.1)).await.unwrap_err(), expected);
 
     // Machine JWTs while the keys cannot be loaded: 503 too.
-    let fresh = Authenticator::builder().client(client(&clerk)).accepts(TokenTypes::ALL).build().unwrap();
+    let fresh = client(&clerk).authenticator().unwrap().accepts(TokenTypes::ALL).build().unwrap();
     clerk.faults().inject_times("/v1/jwks", Fault::Status(503), 1);
-    let expected = Failure::Unavailable { reason: "jwk-remote-failed-to-load" };
+    let expected = Failure::KeysUnavailable(Reason::JwkRemoteFailedToLoad);
     assert_eq!(fresh.authenticate(&bearer(&t.m2m_jwt.1)).await.unwrap_err(), expected);
 
     // No client: opaque tokens cannot be verified; JWTs still can.
@@ -305,7 +304,7 @@ async fn outages_are_503_and_are_not_cached() {
         .accepts(TokenTypes::MACHINE)
         .build()
         .unwrap();
-    let expected = Failure::Unavailable { reason: "no-backend-api-client" };
+    let expected = Failure::NoBackendApi;
     assert_eq!(verifier_only.authenticate(&bearer(&t.api_key.1)).await.unwrap_err(), expected);
     assert!(verifier_only.authenticate(&bearer(&t.oauth_jwt.1)).await.unwrap().is_some());
 }

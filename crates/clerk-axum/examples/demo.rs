@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
                 .and_then(clerk_api::ClientBuilder::build)
                 .expect("client");
             let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().expect("verifier");
-            let authn = Authenticator::builder().verifier(verifier).client(client).build().expect("authenticator");
+            let authn = Authenticator::builder().verifier(verifier).backend_api(client).build().expect("authenticator");
             let user = clerk.create_user("ada@example.com").expect("user");
             let session = clerk.session_token(&user).expect("session");
             println!("  user {user}, session {}", session.claims()["sid"].as_str().unwrap_or_default());

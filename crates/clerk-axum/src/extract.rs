@@ -1,64 +1,78 @@
-//! Extractors: `ClerkAuth`, `Option<ClerkAuth>`, `ClerkUser`, `ClerkMachine`, `Option<ClerkMachine>`.
+//! Extractors: `ClerkAuth`, `Option<ClerkAuth>`, `ClerkMachine`, `Option<ClerkMachine>`, and (feature `api`)
+//! `ClerkUser`.
 
 use std::ops::Deref;
-use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use clerk_api::plug::{Authenticated, Failure, FetchedUser};
-use clerk_core::{MachineAuth, SessionAuth, TokenType};
+use clerk_core::{Authenticated, Failure, MachineAuth, Outcome, Reason, SessionAuth, TokenType};
 use http::request::Parts;
 
-use crate::ClerkState;
 use crate::layer::ClerkContext;
 use crate::rejection::ClerkRejection;
 
 /// The signed-in session. Rejects with `401` when signed out or refused (a request authenticated by a machine
-/// token too: `token-type-mismatch`), `503` on an outage.
+/// token too: `token-type-mismatch`), `503` on an outage, `500` without [`ClerkLayer`](crate::ClerkLayer).
+///
+/// Dereferences to [`SessionAuth`]: `auth.user_id()`, `auth.org_role()`, `auth.has(…)`. `Option<ClerkAuth>` is
+/// `None` only without credentials; `Result<ClerkAuth, ClerkRejection>` lets a handler see every outcome, with the
+/// [`Failure`](ClerkRejection::failure) behind a refusal.
 #[derive(Debug, Clone)]
-pub struct ClerkAuth(pub Authenticated, SessionAuth);
+pub struct ClerkAuth {
+    authenticated: Authenticated,
+    session: SessionAuth,
+}
+
+impl ClerkAuth {
+    /// The authenticated request: the session and, when loaded, the user.
+    #[must_use]
+    pub const fn authenticated(&self) -> &Authenticated {
+        &self.authenticated
+    }
+
+    /// The session.
+    #[must_use]
+    pub fn into_inner(self) -> SessionAuth {
+        self.session
+    }
+}
 
 impl Deref for ClerkAuth {
     type Target = SessionAuth;
 
     fn deref(&self) -> &SessionAuth {
-        &self.1
+        &self.session
     }
 }
 
-/// What an extractor answers for a request authenticated by the other kind of token: the reason
-/// `token-type-mismatch`, for logs; the client sees a plain `401` with `error="invalid_token"`.
-const MISMATCH: Failure = Failure::Unauthorized { token_present: true, reason: "token-type-mismatch" };
-
+/// A request authenticated by the other kind of token: `401` with `error="invalid_token"`, reason
+/// `token-type-mismatch` in the `tracing` event.
 fn mismatch(ctx: &ClerkContext, wanted: &'static str, got: TokenType) -> ClerkRejection {
-    tracing::info!(target: "clerk::auth", reason = MISMATCH.reason(), token_type = got.as_str(), wanted, "request refused: token type not accepted by the extractor");
-    ClerkRejection::from_failure(&MISMATCH, ctx.unavailable())
+    let failure = Failure::Token(Reason::TokenTypeMismatch);
+    tracing::info!(target: "clerk::auth", reason = failure.reason(), token_type = got.as_str(), wanted, "request refused: token type not accepted by the extractor");
+    ClerkRejection::from_failure(&failure, ctx.unavailable())
 }
 
 fn session(ctx: &ClerkContext, a: &Authenticated) -> Result<ClerkAuth, ClerkRejection> {
     match a.session() {
-        Some(s) => Ok(ClerkAuth(a.clone(), s.clone())),
+        Some(s) => Ok(ClerkAuth { authenticated: a.clone(), session: s.clone() }),
         None => Err(mismatch(ctx, "session", a.token_type())),
     }
 }
 
 fn machine(ctx: &ClerkContext, a: &Authenticated) -> Result<ClerkMachine, ClerkRejection> {
     match a.machine() {
-        Some(m) => Ok(ClerkMachine(a.clone(), m.clone())),
+        Some(m) => Ok(ClerkMachine { authenticated: a.clone(), machine: m.clone() }),
         None => Err(mismatch(ctx, "machine", a.token_type())),
     }
 }
 
-fn context(parts: &Parts) -> Result<&ClerkContext, ClerkRejection> {
-    parts.extensions.get::<ClerkContext>().ok_or_else(ClerkRejection::layer_missing)
-}
-
 /// The outcome as an extractor sees it: signed in, signed out, or the rejection of a failure.
 fn outcome(parts: &Parts) -> Result<Option<(&ClerkContext, &Authenticated)>, ClerkRejection> {
-    let ctx = context(parts)?;
-    match &ctx.state {
-        ClerkState::SignedIn(a) => Ok(Some((ctx, a))),
-        ClerkState::SignedOut => Ok(None),
-        ClerkState::Failed(f) => Err(ClerkRejection::from_failure(f, ctx.unavailable())),
+    let ctx = parts.extensions.get::<ClerkContext>().ok_or_else(ClerkRejection::layer_missing)?;
+    match &ctx.outcome {
+        Outcome::SignedIn(a) => Ok(Some((ctx, a))),
+        Outcome::SignedOut => Ok(None),
+        Outcome::Failed(f) => Err(ClerkRejection::from_failure(f, ctx.unavailable())),
     }
 }
 
@@ -79,38 +93,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkAuth {
     }
 }
 
-/// The signed-in user as the Backend API returns it (typed, and the raw JSON). Uses the user the layer fetched
-/// ([`FetchUser::Always`](crate::FetchUser::Always)), else fetches it now through the authenticator (and its TTL
-/// cache). Rejects like [`ClerkAuth`]; a deleted user is `401`, an unreachable Backend API `503`.
-#[derive(Debug, Clone)]
-pub struct ClerkUser(pub Arc<FetchedUser>);
-
-impl Deref for ClerkUser {
-    type Target = FetchedUser;
-
-    fn deref(&self) -> &FetchedUser {
-        &self.0
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ClerkUser {
-    type Rejection = ClerkRejection;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let (ctx, a) = outcome(parts)?.ok_or_else(ClerkRejection::signed_out)?;
-        let auth = session(ctx, a)?;
-        if let Some(user) = auth.0.user_arc() {
-            return Ok(Self(user));
-        }
-        ctx.shared
-            .authenticator
-            .user(auth.user_id().as_str())
-            .await
-            .map(Self)
-            .map_err(|f| ClerkRejection::from_failure(&f, ctx.unavailable()))
-    }
-}
-
 /// A verified machine token: an API key, an M2M token or an OAuth access token (derefs to
 /// [`clerk_core::MachineAuth`]: [`token_type`](MachineAuth::token_type), [`id`](MachineAuth::id),
 /// [`subject`](MachineAuth::subject), [`scopes`](MachineAuth::scopes), …).
@@ -121,13 +103,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ClerkUser {
 /// (`token-type-mismatch` in the `tracing` event), `503` when the Backend API could not verify an opaque token.
 /// `Option<ClerkMachine>` is `None` without credentials and rejects the same way otherwise.
 #[derive(Debug, Clone)]
-pub struct ClerkMachine(pub Authenticated, MachineAuth);
+pub struct ClerkMachine {
+    authenticated: Authenticated,
+    machine: MachineAuth,
+}
+
+impl ClerkMachine {
+    /// The authenticated request (its [`token_type`](Authenticated::token_type), its
+    /// [`origin`](Authenticated::origin): always the header for machine tokens).
+    #[must_use]
+    pub const fn authenticated(&self) -> &Authenticated {
+        &self.authenticated
+    }
+
+    /// The verified token.
+    #[must_use]
+    pub fn into_inner(self) -> MachineAuth {
+        self.machine
+    }
+}
 
 impl Deref for ClerkMachine {
     type Target = MachineAuth;
 
     fn deref(&self) -> &MachineAuth {
-        &self.1
+        &self.machine
     }
 }
 
@@ -145,5 +145,54 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkMachine {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
         outcome(parts)?.map(|(ctx, a)| machine(ctx, a)).transpose()
+    }
+}
+
+#[cfg(feature = "api")]
+pub use user::ClerkUser;
+
+#[cfg(feature = "api")]
+mod user {
+    use std::ops::Deref;
+    use std::sync::Arc;
+
+    use axum::extract::FromRequestParts;
+    use clerk_api::FetchedUser;
+    use http::request::Parts;
+
+    use super::{outcome, session};
+    use crate::rejection::ClerkRejection;
+
+    /// The signed-in user as the Backend API returns it (typed, and the raw JSON). Uses the user the layer loaded
+    /// ([`FetchUser::Always`](crate::FetchUser::Always)), else loads it now through the authenticator (and its TTL
+    /// cache), once per request: later `ClerkUser` extractions in the same request reuse it. Rejects like
+    /// [`ClerkAuth`](crate::ClerkAuth); a deleted user is `401`, an unreachable Backend API `503`.
+    #[derive(Debug, Clone)]
+    pub struct ClerkUser(pub Arc<FetchedUser>);
+
+    impl Deref for ClerkUser {
+        type Target = FetchedUser;
+
+        fn deref(&self) -> &FetchedUser {
+            &self.0
+        }
+    }
+
+    impl<S: Send + Sync> FromRequestParts<S> for ClerkUser {
+        type Rejection = ClerkRejection;
+
+        async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+            if let Some(user) = parts.extensions.get::<Self>() {
+                return Ok(user.clone());
+            }
+            let (ctx, a) = outcome(parts)?.ok_or_else(ClerkRejection::signed_out)?;
+            let auth = session(ctx, a)?;
+            let user = FetchedUser::load(&ctx.shared.authenticator, &auth, auth.authenticated())
+                .await
+                .map_err(|f| ClerkRejection::from_failure(&f, ctx.unavailable()))?;
+            let user = Self(user);
+            parts.extensions.insert(user.clone());
+            Ok(user)
+        }
     }
 }

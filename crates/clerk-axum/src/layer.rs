@@ -1,32 +1,19 @@
-//! The tower trio: `ClerkLayer` → `Clerk<S>` → `ResponseFuture`.
+//! The tower trio: `ClerkLayer` → `Clerk<S>` → [`ResponseFuture`], generic over `http::Request<B>`.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
-use clerk_api::plug::Authenticator;
-use clerk_core::TokenTypes;
-use http::StatusCode;
+use clerk_core::{Authentication, Authenticator, Mode, Outcome, Refusal, TokenTypes};
+use http::{Request, Response, StatusCode};
 
-use crate::ClerkState;
-use crate::rejection::ClerkRejection;
-
-/// Whether the layer rejects requests that are not signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// Reject with `401`/`503` (the plug's behaviour). The default.
-    #[default]
-    Required,
-    /// Never reject; record the outcome for the extractors (`Option<ClerkAuth>`, [`ClerkAuth`](crate::ClerkAuth),
-    /// [`ClerkMachine`](crate::ClerkMachine)).
-    Optional,
-}
+use crate::body::RefusalBody;
+use crate::future::ResponseFuture;
 
 /// Authenticates every request with Clerk. Cheap to clone.
+///
+/// A tower layer over any `http` service: an axum `Router` (`Router::layer`, `route_layer`), a tonic gRPC server
+/// (`Server::builder().layer(…)`), or a bare hyper service; the response body only has to be a [`RefusalBody`].
 ///
 /// By default it accepts session tokens only; [`accepting`](Self::accepting) (or [`machine`](Self::machine)) makes a
 /// copy for routes that take machine tokens (API keys, M2M tokens, OAuth access tokens), sharing the keys and caches.
@@ -49,26 +36,22 @@ impl fmt::Debug for ClerkLayer {
 }
 
 impl ClerkLayer {
-    /// A layer around an authenticator (which decides keys, `fetch_user`, the user cache and the accepted token
-    /// types).
+    /// A required-mode layer around an authenticator (which decides keys, `fetch_user`, the user cache and the
+    /// accepted token types).
     pub fn new(authenticator: Authenticator) -> Self {
         Self { authenticator, mode: Mode::Required, unavailable: StatusCode::SERVICE_UNAVAILABLE }
     }
 
     /// A required-mode layer configured from the environment: `CLERK_SECRET_KEY`, `CLERK_API_URL`,
-    /// `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_AUTHORIZED_PARTIES` (comma-separated). Users are not fetched
-    /// for every request; [`ClerkUser`](crate::ClerkUser) fetches on demand when a secret key is set. Session tokens
-    /// only; opaque machine tokens (for [`accepting`](Self::accepting)) need `CLERK_SECRET_KEY`.
+    /// `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_AUTHORIZED_PARTIES` (comma-separated). Users are not loaded
+    /// for every request; [`ClerkUser`](crate::ClerkUser) loads them on demand when a secret key is set (feature
+    /// `api`). Session tokens only; opaque machine tokens (for [`accepting`](Self::accepting)) need
+    /// `CLERK_SECRET_KEY` and the `api` feature.
     ///
     /// # Errors
     /// When a variable is invalid or no key source is configured.
-    pub fn from_env() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let verifier = clerk_core::Verifier::from_env()?.build()?;
-        let mut builder = Authenticator::builder().verifier(verifier);
-        if std::env::var("CLERK_SECRET_KEY").is_ok_and(|v| !v.trim().is_empty()) {
-            builder = builder.client(clerk_api::Client::from_env()?.build()?);
-        }
-        Ok(Self::new(builder.build()?))
+    pub fn from_env() -> Result<Self, clerk_core::BuildError> {
+        Ok(Self::new(crate::env::authenticator()?))
     }
 
     /// Required or optional. Default [`Mode::Required`].
@@ -84,12 +67,12 @@ impl ClerkLayer {
 
     /// The token types this layer accepts, instead of the authenticator's (by default
     /// [`TokenTypes::SESSION`]). A token of another kind is refused (`401`, reason `token-type-mismatch` in the
-    /// `tracing` event) before any network call or RSA work. The copy shares the authenticator's verifier, client and
-    /// caches ([`Authenticator::accepting`]).
+    /// `tracing` event) before any network call or RSA work. The copy shares the authenticator's verifier, Backend
+    /// API and caches ([`Authenticator::accepting`]).
     ///
     /// Machine tokens are read from the `Authorization` header only; when session tokens are not accepted, cookies
     /// are not read at all. Opaque machine tokens (`ak_…`, `mt_…`, `oat_…`) are verified by the Backend API on every
-    /// request (never cached while valid), so the authenticator needs a Backend API client; JWT forms are verified
+    /// request (never cached while valid), so the authenticator needs the Backend API; JWT forms are verified
     /// locally.
     ///
     /// ```
@@ -149,11 +132,18 @@ pub(crate) struct Shared {
     pub(crate) unavailable: StatusCode,
 }
 
+impl Shared {
+    /// The response of a request the layer refuses (required mode, not signed in); `None`: the request goes on.
+    pub(crate) fn refusal<B: RefusalBody>(&self, outcome: &Outcome) -> Option<Response<B>> {
+        outcome.refusal(self.mode, self.unavailable).map(|r| r.into_response(B::from_refusal))
+    }
+}
+
 /// What the layer records in each request's extensions, for the extractors and guards: one value, so a request
 /// costs one extension insert.
 #[derive(Debug, Clone)]
 pub(crate) struct ClerkContext {
-    pub(crate) state: ClerkState,
+    pub(crate) outcome: Outcome,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -162,6 +152,11 @@ impl ClerkContext {
     pub(crate) fn unavailable(&self) -> StatusCode {
         self.shared.unavailable
     }
+}
+
+/// The answer of a future polled again after it completed (a bug in the caller): a `500`, not a panic.
+pub(crate) fn polled_after_completion<B: RefusalBody>() -> Response<B> {
+    Refusal::layer_missing().into_response(B::from_refusal)
 }
 
 /// The service [`ClerkLayer`] wraps around yours.
@@ -181,118 +176,39 @@ impl<S> fmt::Debug for Clerk<S> {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`Clerk`]'s (and [`RequireLayer`](crate::RequireLayer)'s) responses: the inner service's own
-    /// future when the request was decided at once (a session token the verified-token cache holds: most requests),
-    /// a ready response for a refusal decided at once, else a boxed future (keys or a user to load first).
-    pub struct ResponseFuture<F, E> {
-        #[pin]
-        kind: Kind<F, E>,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = KindProj]
-    enum Kind<F, E> {
-        Inner { #[pin] future: F },
-        Ready { #[pin] future: std::future::Ready<Result<Response, E>> },
-        Boxed { future: Pin<Box<dyn Future<Output = Result<Response, E>> + Send>> },
-    }
-}
-
-impl<F, E> ResponseFuture<F, E> {
-    pub(crate) fn inner(future: F) -> Self {
-        Self { kind: Kind::Inner { future } }
-    }
-
-    pub(crate) fn ready(response: Response) -> Self {
-        Self { kind: Kind::Ready { future: std::future::ready(Ok(response)) } }
-    }
-
-    pub(crate) fn boxed(future: impl Future<Output = Result<Response, E>> + Send + 'static) -> Self {
-        Self { kind: Kind::Boxed { future: Box::pin(future) } }
-    }
-}
-
-impl<F, E> fmt::Debug for ResponseFuture<F, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-impl<F, E> Future for ResponseFuture<F, E>
+impl<S, ReqBody, ResBody> tower::Service<Request<ReqBody>> for Clerk<S>
 where
-    F: Future<Output = Result<Response, E>>,
+    S: tower::Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    ResBody: RefusalBody,
 {
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().kind.project() {
-            KindProj::Inner { future } => future.poll(cx),
-            KindProj::Ready { future } => future.poll(cx),
-            KindProj::Boxed { future } => future.as_mut().poll(cx),
-        }
-    }
-}
-
-impl<S> tower::Service<Request> for Clerk<S>
-where
-    S: tower::Service<Request, Response = Response> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-{
-    type Response = Response;
+    type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, S::Error>;
+    type Future = ResponseFuture<S::Future, S, ReqBody, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request) -> Self::Future {
-        // Most requests: a token verified before, decided here; the inner service's future is this one's. The
-        // readied service is called right here, so it needs no clone (a refusal leaves it ready for the next call).
-        if let Some(done) = self.shared.authenticator.authenticate_cached(req.headers()) {
-            let state = match done {
-                Ok(a) => ClerkState::SignedIn(a),
-                Err(f) => ClerkState::Failed(f),
-            };
-            if let Some(refusal) = refusal(&self.shared, &state) {
-                return ResponseFuture::ready(refusal);
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        match self.shared.authenticator.authenticate(req.headers()) {
+            // Most requests: decided here (a token verified before); the inner service's future is this one's. The
+            // readied service is called right here, so it needs no clone (a refusal leaves it ready for the next
+            // call).
+            Authentication::Ready(answer) => {
+                let outcome = Outcome::from(answer);
+                if let Some(refusal) = self.shared.refusal(&outcome) {
+                    return ResponseFuture::refused(refusal);
+                }
+                req.extensions_mut().insert(ClerkContext { outcome, shared: Arc::clone(&self.shared) });
+                ResponseFuture::inner(self.inner.call(req))
             }
-            req.extensions_mut().insert(ClerkContext { state, shared: Arc::clone(&self.shared) });
-            return ResponseFuture::inner(self.inner.call(req));
+            // The readied service handles this request once authenticated; a fresh clone takes its place (tower's
+            // usual pattern).
+            Authentication::Pending(authentication) => {
+                let clone = self.inner.clone();
+                let service = std::mem::replace(&mut self.inner, clone);
+                ResponseFuture::authenticating(authentication, service, req, Arc::clone(&self.shared))
+            }
         }
-        // The readied service handles this request from the future; a fresh clone takes its place (tower's usual
-        // pattern).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        // The future needs the authenticator, the mode and the outage status: one reference count, which then moves
-        // into the request's extensions (no further clone).
-        let shared = Arc::clone(&self.shared);
-        ResponseFuture::boxed(async move {
-            let state = match shared.authenticator.authenticate(req.headers()).await {
-                Ok(Some(a)) => ClerkState::SignedIn(a),
-                Ok(None) => ClerkState::SignedOut,
-                Err(f) => ClerkState::Failed(f),
-            };
-            if let Some(refusal) = refusal(&shared, &state) {
-                return Ok(refusal);
-            }
-            req.extensions_mut().insert(ClerkContext { state, shared });
-            inner.call(req).await
-        })
-    }
-}
-
-/// The response of a request the layer refuses (required mode, not signed in); `None`: the request goes on.
-fn refusal(shared: &Shared, state: &ClerkState) -> Option<Response> {
-    if shared.mode == Mode::Optional {
-        return None;
-    }
-    match state {
-        ClerkState::SignedIn(_) => None,
-        ClerkState::SignedOut => Some(ClerkRejection::signed_out().into_response()),
-        ClerkState::Failed(f) => Some(ClerkRejection::from_failure(f, shared.unavailable).into_response()),
     }
 }

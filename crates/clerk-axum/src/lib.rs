@@ -1,7 +1,7 @@
 //! # clerk-axum
 //!
-//! [Clerk](https://clerk.com) authentication for [axum]: the Elixir `AuthenticationPlug`, as a tower layer, with
-//! extractors and per-route guards; machine tokens (API keys, M2M tokens, OAuth access tokens) where a route asks for
+//! [Clerk](https://clerk.com) authentication for [axum] and any tower service over `http`: a layer, extractors
+//! and per-route guards; machine tokens (API keys, M2M tokens, OAuth access tokens) where a route asks for
 //! them; and verified, typed Clerk webhooks.
 //!
 //! ```no_run
@@ -32,24 +32,27 @@
 //! # let _ = app; Ok(()) }
 //! ```
 //!
-//! - [`ClerkLayer`] → [`Clerk`] → [`ResponseFuture`]: a real tower layer, for `Router::layer`, `route_layer` or any
-//!   tower service. [`Mode::Required`] (the plug's behaviour, the default) answers `401` with body `Unauthorized`
+//! - [`ClerkLayer`] → [`Clerk`] → [`ResponseFuture`]: a real tower layer over `http::Request<B>`, for
+//!   `Router::layer`, `route_layer`, a tonic server or any tower service ([`RefusalBody`]). [`Mode::Required`] (the
+//!   default) answers `401` with body `Unauthorized`
 //!   and `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token was present) and never says why; the
 //!   reason goes to a `tracing` event (target `clerk::auth`). [`Mode::Optional`] attaches auth when present and lets
 //!   the extractors decide.
 //! - Outages are not bad tokens: when keys or the user cannot be loaded, or the Backend API cannot verify an opaque
 //!   machine token, the answer is `503` (configurable), never `401`.
 //! - Extractors: [`ClerkAuth`] (required), `Option<ClerkAuth>` (absent → `None`; present but invalid → rejected, as
-//!   axum's own optional extractors do), [`ClerkUser`] (the user from the Backend API, fetched once per request
-//!   when the layer does not already fetch it, with the authenticator's TTL cache).
+//!   axum's own optional extractors do), `Result<ClerkAuth, ClerkRejection>` (every outcome, with the
+//!   [`Failure`] behind a refusal), `ClerkUser` (feature `api`: the user from the Backend API, loaded once per
+//!   request when the layer does not already load it, with the authenticator's TTL cache).
 //! - Machine tokens: a layer accepts session tokens only unless told otherwise ([`ClerkLayer::accepting`],
 //!   [`ClerkLayer::machine`]); [`ClerkMachine`] / `Option<ClerkMachine>` give the verified [`MachineAuth`]. A
 //!   machine token where a session is expected, or the reverse, is a `401` (`token-type-mismatch` in the log).
-//! - Guards: [`RequireLayer`] for role, permission, feature, plan and reverification → `403` (reverification failures
-//!   with the body Clerk's frontends understand; a machine token meets no session requirement: `403`).
-//! - Webhooks: [`ClerkWebhook`] verifies a Clerk (Svix) webhook over the raw body with the [`Webhook`] found in the
-//!   request's extensions and decodes the typed [`WebhookEvent`]; [`VerifiedWebhook`] stops at the verified
-//!   [`VerifiedMessage`]. Refusals are `400` (`413` over the body limit) with a fixed body; the reason goes to
+//! - Guards: [`RequireLayer`] for role, permission, feature, plan and reverification, and any/all combinations of
+//!   them ([`Requirement`]) → `403` (reverification failures with the body Clerk's frontends understand; a machine
+//!   token meets no session requirement: `403`).
+//! - Webhooks (feature `webhooks`): `ClerkWebhook` verifies a Clerk (Svix) webhook over the raw body with the [`Webhook`] found in the
+//!   request's extensions and decodes the typed `WebhookEvent`; `VerifiedWebhook` stops at the verified
+//!   `VerifiedMessage`. Refusals are `400` (`413` over the body limit) with a fixed body; the reason goes to
 //!   `tracing` (target `clerk::webhooks`).
 //!
 //! The guide, with every option: `docs/axum.md` in the repository.
@@ -58,34 +61,44 @@
 //!
 //! | feature | what it adds | default |
 //! |---|---|---|
-//! | (none) | no optional parts | — |
+//! | `api` | the Backend API (`clerk-api`): `ClerkUser`, opaque machine tokens, `from_env` with a secret key | yes |
+//! | `webhooks` | `ClerkWebhook`, `VerifiedWebhook` (`clerk-webhooks`) | yes |
+//! | `tonic` | [`RefusalBody`] for tonic's body: the layer in front of a tonic gRPC server | no |
+//!
+//! With `default-features = false`, an app that only verifies session tokens compiles `clerk-core` and axum.
 //!
 //! [axum]: https://docs.rs/axum
 
+mod body;
+mod env;
 mod extract;
+mod future;
 mod guard;
 mod layer;
 mod rejection;
+#[cfg(feature = "webhooks")]
 mod webhook;
 
-pub use clerk_api::plug::{Authenticated, Authenticator, AuthenticatorBuilder, Failure, FetchUser, FetchedUser};
-pub use clerk_core::{MachineAuth, TokenType, TokenTypes};
+pub use body::RefusalBody;
+#[cfg(feature = "api")]
+pub use clerk_api::FetchedUser;
+pub use clerk_core::{
+    Authenticated, Authenticator, AuthenticatorBuilder, Failure, FetchUser, MachineAuth, Mode, Requirement, TokenType,
+    TokenTypes,
+};
+#[cfg(feature = "webhooks")]
 pub use clerk_webhooks::{Event, VerifiedMessage, Webhook, WebhookError, WebhookEvent};
-pub use extract::{ClerkAuth, ClerkMachine, ClerkUser};
-pub use guard::{Require, RequireLayer, Requirement};
-pub use layer::{Clerk, ClerkLayer, Mode, ResponseFuture};
+#[cfg(feature = "api")]
+pub use extract::ClerkUser;
+pub use extract::{ClerkAuth, ClerkMachine};
+pub use future::ResponseFuture;
+pub use guard::{Require, RequireLayer};
+pub use layer::{Clerk, ClerkLayer};
 pub use rejection::ClerkRejection;
+#[cfg(feature = "webhooks")]
 pub use webhook::{ClerkWebhook, VerifiedWebhook, WebhookRejection};
 
-/// The outcome of authentication, recorded by the layer (inside its `ClerkContext`) for the extractors and guards.
-#[derive(Debug, Clone)]
-pub(crate) enum ClerkState {
-    SignedIn(Authenticated),
-    SignedOut,
-    Failed(Failure),
-}
-
 /// The guide (`docs/axum.md`), whose Rust snippets are compiled (and, unless marked otherwise, run) as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "api", feature = "webhooks"))]
 #[doc = include_str!("../../../docs/axum.md")]
 pub struct GuideDoctests;

@@ -24,7 +24,7 @@ fn layer(clerk: &Emulator) -> ClerkLayer {
         .build()
         .unwrap();
     let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().unwrap();
-    ClerkLayer::new(Authenticator::builder().verifier(verifier).client(client).build().unwrap())
+    ClerkLayer::new(Authenticator::builder().verifier(verifier).backend_api(client).build().unwrap())
 }
 
 async fn get(

@@ -75,6 +75,7 @@
 mod auth;
 mod claims;
 mod clock;
+mod engine;
 mod error;
 mod fastclaims;
 mod ids;
@@ -82,6 +83,7 @@ mod jwk;
 mod jwks;
 mod keys;
 mod machine;
+pub mod policy;
 mod source;
 mod transport;
 mod verify;
@@ -89,15 +91,20 @@ mod verify;
 pub use auth::{ActiveOrganization, Check, FactorLevel, Reverification, SessionAuth, SessionStatus};
 pub use claims::Actor;
 pub use clock::{Clock, SystemClock, TestClock};
+pub use engine::{
+    Authenticated, Authentication, Authenticator, AuthenticatorBuilder, BackendApi, BackendError, BackendUser, Failure,
+    FetchUser, PendingAuthentication,
+};
 pub use error::{BuildError, KeyError, Reason, TransportError, VerifyError};
 pub use ids::{MachineId, OrganizationId, SessionId, UserId};
 pub use jwk::{Algorithm, KeySet, RSA_BITS, VerifyingKey};
 pub use jwks::{BackendApiJwks, JwksSource, KeyCacheConfig, UrlJwks};
 pub use keys::{InstanceType, PublishableKey, parse_secret_key, secret_key_instance_type};
 pub use machine::{MachineAuth, TokenFormat, TokenType, TokenTypes};
+pub use policy::{Mode, Outcome, Refusal, Requirement};
 pub use source::{
     CredentialHeaders, DEFAULT_COOKIE, FoundToken, TokenExtractor, TokenOrigin, TokenSourceError, bearer_token,
-    bearer_token_bytes, cookie_value,
+    cookie_value,
 };
 pub use transport::{BoxFuture, HttpTransport, RetryPolicy};
 #[cfg(feature = "hyper")]

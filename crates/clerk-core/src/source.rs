@@ -150,12 +150,21 @@ impl TokenExtractor {
         if let Some(token) = bearer_token(headers)? {
             return Ok(Some(FoundToken { token, origin: TokenOrigin::Header }));
         }
+        Ok(self.cookie_token(headers)?.map(|token| FoundToken { token, origin: TokenOrigin::Cookie }))
+    }
+
+    /// The session cookie's token (the instance-suffixed cookie first): what [`extract`](Self::extract) reads when
+    /// the `Authorization` header holds no token.
+    pub(crate) fn cookie_token<'h, H: CredentialHeaders + ?Sized>(
+        &self,
+        headers: &'h H,
+    ) -> Result<Option<&'h str>, TokenSourceError> {
         if let Some(suffixed) = &self.suffixed_cookie_name
             && let Some(token) = cookie_value(headers, suffixed)?
         {
-            return Ok(Some(FoundToken { token, origin: TokenOrigin::Cookie }));
+            return Ok(Some(token));
         }
-        Ok(cookie_value(headers, &self.cookie_name)?.map(|token| FoundToken { token, origin: TokenOrigin::Cookie }))
+        cookie_value(headers, &self.cookie_name)
     }
 }
 
@@ -185,24 +194,47 @@ impl CredentialHeaders for HeaderMap {
 /// # Errors
 /// See [`TokenSourceError`].
 pub fn bearer_token<H: CredentialHeaders + ?Sized>(headers: &H) -> Result<Option<&str>, TokenSourceError> {
-    let Some(value) = authorization(headers)? else { return Ok(None) };
-    // The whole value, as `http::HeaderValue::to_str` checks it (so the scheme and the spaces too).
-    if !is_header_text(value) {
-        return Err(TokenSourceError::NonAsciiHeader);
-    }
-    let Some(token) = bearer(value)? else { return Ok(None) };
-    // Visible ASCII is valid UTF-8.
-    utf8(token).map(Some).ok_or(TokenSourceError::NonAsciiHeader)
+    raw_bearer(headers)?.map(|b| b.text()).transpose()
 }
 
-/// The bytes [`bearer_token`] would answer, read without checking them, or `None` when it would not answer a token
-/// (no header, several, another scheme, an empty bearer). For a lookup among tokens already verified (a verified
-/// token is visible ASCII, so equal bytes are a token `bearer_token` accepts), as
-/// [`Verifier::verify_cached`](crate::Verifier::verify_cached) does; anything else must go through
-/// [`bearer_token`].
-#[must_use]
-pub fn bearer_token_bytes<H: CredentialHeaders + ?Sized>(headers: &H) -> Option<&[u8]> {
-    bearer(authorization(headers).ok()??).ok()?
+/// The bearer token of the `Authorization` header as found, before its text is checked: the request path reads the
+/// header once, looks the bytes up among tokens already verified (a verified token is visible ASCII, so equal bytes
+/// are a token [`bearer_token`] accepts), and checks the text only when the token is new.
+#[derive(Clone, Copy)]
+pub(crate) struct RawBearer<'h> {
+    /// The whole header value.
+    value: &'h [u8],
+    token: &'h [u8],
+}
+
+impl<'h> RawBearer<'h> {
+    /// The token's bytes, unchecked: only for a lookup among verified tokens.
+    pub(crate) const fn bytes(self) -> &'h [u8] {
+        self.token
+    }
+
+    /// The token as text, checked as [`bearer_token`] checks it (the whole value, as `http::HeaderValue::to_str`
+    /// does, so the scheme and the spaces too).
+    pub(crate) fn text(self) -> Result<&'h str, TokenSourceError> {
+        if !is_header_text(self.value) {
+            return Err(TokenSourceError::NonAsciiHeader);
+        }
+        // Visible ASCII is valid UTF-8.
+        utf8(self.token).ok_or(TokenSourceError::NonAsciiHeader)
+    }
+}
+
+/// The `Authorization` header's bearer token, read once ([`RawBearer`]); `Ok(None)` for no header or another scheme.
+/// A value that holds no token is refused here when it is not header text, as [`bearer_token`] refuses it.
+pub(crate) fn raw_bearer<H: CredentialHeaders + ?Sized>(
+    headers: &H,
+) -> Result<Option<RawBearer<'_>>, TokenSourceError> {
+    let Some(value) = authorization(headers)? else { return Ok(None) };
+    match bearer(value) {
+        Ok(Some(token)) => Ok(Some(RawBearer { value, token })),
+        _ if !is_header_text(value) => Err(TokenSourceError::NonAsciiHeader),
+        other => other.map(|_| None),
+    }
 }
 
 /// The only `Authorization` value; `Ok(None)` without one.
@@ -327,6 +359,11 @@ mod tests {
             }
             Some(_) => Ok(None),
         }
+    }
+
+    /// The bytes the request path looks up among verified tokens ([`RawBearer::bytes`]), or `None`.
+    fn bearer_token_bytes(h: &HeaderMap) -> Option<&[u8]> {
+        raw_bearer(h).ok().flatten().map(RawBearer::bytes)
     }
 
     /// `bearer_token` answers as the `to_str` version did; `bearer_token_bytes` answers exactly the tokens it
