@@ -1,5 +1,6 @@
 //! Workspace automation. `cargo xtask ci` runs what CI runs: format check, clippy with warnings denied, the tests,
-//! and the documentation build with warnings denied, after checking the generated code is up to date.
+//! every benchmark once in test mode, and the documentation build with warnings denied, after checking the generated
+//! code is up to date.
 //! `cargo xtask codegen` regenerates `crates/clerk-testing/src/generated/operations.rs`,
 //! `crates/clerk-api/src/generated/` and `docs/seed-mapping.md` from Clerk's OpenAPI spec (and the seed's function
 //! list).
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("test") => test(),
+        Some("bench-test") => bench_test(),
         Some("codegen") => codegen::run(&args[1..]),
         Some("loadbench") => loadbench::run(&args[1..]),
         Some("icount") => icount::run(&args[1..]),
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)"
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, benches in test mode, docs -D warnings,\n         cargo deny\n  test   the workspace tests (what `ci` runs)\n  bench-test\n         every bench target once in test mode: sanity checks and each case once, no summary (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)"
     );
 }
 
@@ -66,12 +68,27 @@ fn test() -> Result<(), String> {
     run("tests", cargo().args(["test", "--workspace", "--all-features", "--no-fail-fast"]).env("INSTA_UPDATE", "no"))
 }
 
+/// Every bench target of the workspace once, in criterion's test mode (`cargo bench -- --test`), in the `bench`
+/// profile the documented commands use: each bench's sanity checks (every implementation accepts the token, every
+/// malformed input gets its reason, the cache states the cases rely on, the client and raw requests agree), then each
+/// case once. The benches' `main`s skip their interleaved summaries in test mode, so this takes seconds once built.
+/// `--bench '*'` picks the bench targets only: the libraries' unit tests (already run by `test`) are not rebuilt.
+fn bench_test() -> Result<(), String> {
+    run(
+        "benches (test mode)",
+        cargo()
+            .args(["bench", "--workspace", "--all-features", "--bench", "*", "--", "--test"])
+            .env_remove("CLERK_BENCH_QUICK"),
+    )
+}
+
 fn ci() -> Result<(), String> {
     eprintln!("xtask: == codegen --check");
     codegen::check()?;
     run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
     test()?;
+    bench_test()?;
     run("doc", cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"))?;
     deny()?;
     Ok(())

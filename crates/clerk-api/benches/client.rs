@@ -26,7 +26,8 @@
 //! rounds and prints a markdown summary (medians, ratios, per-request overhead in µs; wall time and, on Linux, the
 //! client side's CPU time), so every number in it comes from the same run under the same load. `CLERK_BENCH_QUICK=1`
 //! prints only the summary; `CLERK_BENCH_RT=current_thread` runs the client on a current-thread runtime instead (a
-//! diagnostic). See `docs/performance.md`.
+//! diagnostic). `cargo bench ... -- --test` runs the sanity checks and each case once, without the summary (CI).
+//! See `docs/performance.md`.
 #![allow(
     missing_docs,
     unreachable_pub,
@@ -559,13 +560,16 @@ fn main() {
     // `cargo bench` passes `--bench`; without it (`cargo test --benches`) criterion runs each case once as a smoke
     // test and the summary is skipped (as with `--list` and `--profile-time`).
     let bench_mode = args.iter().any(|a| a == "--bench");
-    let no_summary = args.iter().any(|a| a == "--list" || a == "--profile-time");
+    // `cargo bench -- --test` (what `cargo xtask ci` runs): the sanity checks, then each criterion case once; no
+    // summary, whatever `CLERK_BENCH_QUICK` says.
+    let test_mode = args.iter().any(|a| a == "--test");
+    let no_summary = test_mode || args.iter().any(|a| a == "--list" || a == "--profile-time");
 
     let f = fixture();
     println!("user {}: {} bytes of JSON, served on every GET /v1/users/{{id}}", f.user_id, f.body.len());
     sanity(&f);
 
-    if !quick {
+    if test_mode || !quick {
         let mut c = Criterion::default().configure_from_args();
         criterion_groups(&mut c, &f);
         c.final_summary();
