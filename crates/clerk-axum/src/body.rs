@@ -5,17 +5,26 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 
 use bytes::Bytes;
+use clerk_core::Refusal;
 use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
 use http_body_util::{BodyExt as _, Full};
 
 /// A response body that [`ClerkLayer`](crate::ClerkLayer) and [`RequireLayer`](crate::RequireLayer) can answer a
 /// refused request with. Implemented for axum's body, `http-body-util`'s `Full`, `BoxBody` and `UnsyncBoxBody`,
 /// `String`, and (feature `tonic`) tonic's body, so the same layer protects an axum router, a tonic gRPC server or a
-/// bare hyper service. (A gRPC client reads a refusal's HTTP status as its gRPC code: `401` → `UNAUTHENTICATED`,
-/// `403` → `PERMISSION_DENIED`, `503` → `UNAVAILABLE`.)
+/// bare hyper service.
+///
+/// Tonic's body answers in gRPC's own form (HTTP `200`, `grpc-status` `UNAUTHENTICATED` for a `401`,
+/// `PERMISSION_DENIED` for a `403`, `UNAVAILABLE` for an outage, `INTERNAL` for a missing layer), which gRPC clients
+/// read as the call's status.
 pub trait RefusalBody: Sized {
     /// The body of a refusal.
     fn from_refusal(body: Cow<'static, str>) -> Self;
+
+    /// The whole response for a refusal: by default its status, headers and body as they are.
+    fn refusal_response(refusal: Refusal) -> http::Response<Self> {
+        refusal.into_response(Self::from_refusal)
+    }
 }
 
 fn bytes(body: Cow<'static, str>) -> Bytes {
@@ -59,5 +68,25 @@ impl<E: 'static> RefusalBody for BoxBody<Bytes, E> {
 impl RefusalBody for tonic::body::Body {
     fn from_refusal(body: Cow<'static, str>) -> Self {
         Self::new(Full::new(bytes(body)))
+    }
+
+    /// A trailers-only gRPC answer: `200`, `content-type: application/grpc`, `grpc-status` from the refusal's HTTP
+    /// status as gRPC maps it, `grpc-message` the refusal's plain text (never a reason), no body.
+    fn refusal_response(refusal: Refusal) -> http::Response<Self> {
+        let code = match refusal.status().as_u16() {
+            401 => tonic::Code::Unauthenticated,
+            403 => tonic::Code::PermissionDenied,
+            500 => tonic::Code::Internal,
+            _ => tonic::Code::Unavailable,
+        };
+        let message = if refusal.content_type().starts_with("text/") { refusal.body() } else { "Forbidden" };
+        let mut response = tonic::Status::new(code, message).into_http::<Self>();
+        if let Some(challenge) = refusal.www_authenticate() {
+            response.headers_mut().insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static(challenge));
+        }
+        if let Some(seconds) = refusal.retry_after() {
+            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(seconds));
+        }
+        response
     }
 }

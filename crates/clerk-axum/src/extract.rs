@@ -67,8 +67,8 @@ fn machine(ctx: &ClerkContext, a: &Authenticated) -> Result<ClerkMachine, ClerkR
 }
 
 /// The outcome as an extractor sees it: signed in, signed out, or the rejection of a failure.
-fn outcome(parts: &Parts) -> Result<Option<(&ClerkContext, &Authenticated)>, ClerkRejection> {
-    let ctx = parts.extensions.get::<ClerkContext>().ok_or_else(ClerkRejection::layer_missing)?;
+fn outcome(extensions: &http::Extensions) -> Result<Option<(&ClerkContext, &Authenticated)>, ClerkRejection> {
+    let ctx = extensions.get::<ClerkContext>().ok_or_else(ClerkRejection::layer_missing)?;
     match &ctx.outcome {
         Outcome::SignedIn(a) => Ok(Some((ctx, a))),
         Outcome::SignedOut => Ok(None),
@@ -76,12 +76,23 @@ fn outcome(parts: &Parts) -> Result<Option<(&ClerkContext, &Authenticated)>, Cle
     }
 }
 
+impl ClerkAuth {
+    /// The signed-in session [`ClerkLayer`](crate::ClerkLayer) recorded in a request's extensions, for code that is
+    /// not an axum handler: a tonic handler (`request.extensions()`), a tower service behind the layer. Refuses as the
+    /// extractor does; `Ok(None)` without credentials.
+    ///
+    /// # Errors
+    /// The [`ClerkRejection`] the extractor would answer.
+    pub fn from_extensions(extensions: &http::Extensions) -> Result<Option<Self>, ClerkRejection> {
+        outcome(extensions)?.map(|(ctx, a)| session(ctx, a)).transpose()
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClerkAuth {
     type Rejection = ClerkRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let (ctx, a) = outcome(parts)?.ok_or_else(ClerkRejection::signed_out)?;
-        session(ctx, a)
+        Self::from_extensions(&parts.extensions)?.ok_or_else(ClerkRejection::signed_out)
     }
 }
 
@@ -89,7 +100,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkAuth {
     type Rejection = ClerkRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        outcome(parts)?.map(|(ctx, a)| session(ctx, a)).transpose()
+        Self::from_extensions(&parts.extensions)
     }
 }
 
@@ -131,12 +142,22 @@ impl Deref for ClerkMachine {
     }
 }
 
+impl ClerkMachine {
+    /// The machine token [`ClerkLayer`](crate::ClerkLayer) recorded in a request's extensions, for code that is not
+    /// an axum handler (see [`ClerkAuth::from_extensions`]). `Ok(None)` without credentials.
+    ///
+    /// # Errors
+    /// The [`ClerkRejection`] the extractor would answer.
+    pub fn from_extensions(extensions: &http::Extensions) -> Result<Option<Self>, ClerkRejection> {
+        outcome(extensions)?.map(|(ctx, a)| machine(ctx, a)).transpose()
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClerkMachine {
     type Rejection = ClerkRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let (ctx, a) = outcome(parts)?.ok_or_else(ClerkRejection::signed_out)?;
-        machine(ctx, a)
+        Self::from_extensions(&parts.extensions)?.ok_or_else(ClerkRejection::signed_out)
     }
 }
 
@@ -144,7 +165,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkMachine {
     type Rejection = ClerkRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        outcome(parts)?.map(|(ctx, a)| machine(ctx, a)).transpose()
+        Self::from_extensions(&parts.extensions)
     }
 }
 
@@ -185,7 +206,7 @@ mod user {
             if let Some(user) = parts.extensions.get::<Self>() {
                 return Ok(user.clone());
             }
-            let (ctx, a) = outcome(parts)?.ok_or_else(ClerkRejection::signed_out)?;
+            let (ctx, a) = outcome(&parts.extensions)?.ok_or_else(ClerkRejection::signed_out)?;
             let auth = session(ctx, a)?;
             let user = FetchedUser::load(&ctx.shared.authenticator, &auth, auth.authenticated())
                 .await

@@ -117,7 +117,7 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         match verdict(&self.requirement, req.extensions().get::<ClerkContext>()) {
             None => ResponseFuture::inner(self.inner.call(req)),
-            Some(refusal) => ResponseFuture::refused(refusal.into_response(ResBody::from_refusal)),
+            Some(refusal) => ResponseFuture::refused(ResBody::refusal_response(refusal)),
         }
     }
 }

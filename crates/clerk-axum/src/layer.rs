@@ -135,7 +135,7 @@ pub(crate) struct Shared {
 impl Shared {
     /// The response of a request the layer refuses (required mode, not signed in); `None`: the request goes on.
     pub(crate) fn refusal<B: RefusalBody>(&self, outcome: &Outcome) -> Option<Response<B>> {
-        outcome.refusal(self.mode, self.unavailable).map(|r| r.into_response(B::from_refusal))
+        outcome.refusal(self.mode, self.unavailable).map(B::refusal_response)
     }
 }
 
@@ -156,7 +156,7 @@ impl ClerkContext {
 
 /// The answer of a future polled again after it completed (a bug in the caller): a `500`, not a panic.
 pub(crate) fn polled_after_completion<B: RefusalBody>() -> Response<B> {
-    Refusal::layer_missing().into_response(B::from_refusal)
+    B::refusal_response(Refusal::layer_missing())
 }
 
 /// The service [`ClerkLayer`] wraps around yours.

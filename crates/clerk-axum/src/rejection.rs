@@ -56,6 +56,6 @@ impl ClerkRejection {
 
 impl IntoResponse for ClerkRejection {
     fn into_response(self) -> Response {
-        self.refusal.into_response(axum::body::Body::from_refusal)
+        axum::body::Body::refusal_response(self.refusal)
     }
 }
