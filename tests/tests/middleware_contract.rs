@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use clerk_api::{Client, RetryConfig};
+use clerk_api::{Client, RetryPolicy};
 use clerk_core::{Authenticator, FetchUser};
 use clerk_core::{HttpTransport as _, HyperTransport};
 use clerk_testing::{
@@ -226,7 +226,7 @@ fn api_client(clerk: &Emulator) -> Client {
         .unwrap()
         .api_url(&clerk.api_url())
         .unwrap()
-        .retry(RetryConfig::none())
+        .retry(RetryPolicy::none())
         .build()
         .unwrap()
 }

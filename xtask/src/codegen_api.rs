@@ -67,6 +67,7 @@ const RESERVED_TYPES: &[&str] = &[
     "ClerkError",
     "DecodeError",
     "Error",
+    "FetchedUser",
     "FilePart",
     "Nullable",
     "OrganizationId",
@@ -74,15 +75,25 @@ const RESERVED_TYPES: &[&str] = &[
     "Paginated",
     "Req",
     "RequestOptions",
-    "RetryConfig",
+    "RetryPolicy",
     "SessionId",
     "Timestamp",
     "TowerTransport",
     "UserId",
 ];
 /// Methods of `Client` a group accessor may not take.
-const RESERVED_ACCESSORS: &[&str] =
-    &["api_url", "builder", "execute", "from_env", "send_empty", "send_json", "send_text", "to_http", "verifier"];
+const RESERVED_ACCESSORS: &[&str] = &[
+    "api_url",
+    "authenticator",
+    "builder",
+    "execute",
+    "from_env",
+    "send_empty",
+    "send_json",
+    "send_text",
+    "to_http",
+    "verifier",
+];
 /// The methods of every builder.
 const RESERVED_METHODS: &[&str] = &["build", "fetch_page", "options", "paginate", "send", "to_http_request"];
 /// The private fields of every builder.

@@ -1,6 +1,6 @@
-//! Workspace automation. `cargo xtask ci` runs what CI runs: format check, clippy with warnings denied, the tests,
-//! every benchmark once in test mode, and the documentation build with warnings denied, after checking the generated
-//! code is up to date.
+//! Workspace automation. `cargo xtask ci` runs what CI runs: format check, clippy with warnings denied, each crate
+//! with each feature alone, the tests, every benchmark once in test mode, and the documentation build with warnings
+//! denied, after checking the generated code is up to date.
 //! `cargo xtask codegen` regenerates `crates/clerk-testing/src/generated/operations.rs`,
 //! `crates/clerk-api/src/generated/` and `docs/seed-mapping.md` from Clerk's OpenAPI spec (and the seed's function
 //! list).
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, tests, benches in test mode, docs -D warnings,\n         cargo deny\n  test   the workspace tests (what `ci` runs)\n  bench-test\n         every bench target once in test mode: sanity checks and each case once, no summary (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)"
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, each feature alone (cargo hack), tests, benches in\n         test mode, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  bench-test\n         every bench target once in test mode: sanity checks and each case once, no summary (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)"
     );
 }
 
@@ -82,11 +82,35 @@ fn bench_test() -> Result<(), String> {
     )
 }
 
+/// Every library crate with each of its features alone (and with none): a feature that does not compile on its own
+/// (an import only another feature brings, a `cfg` left out) fails here, not in a user's build.
+fn features() -> Result<(), String> {
+    let installed = cargo().args(["hack", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !installed {
+        return Err("cargo-hack is not installed: `cargo install --locked cargo-hack` (.ci/run does this)".to_owned());
+    }
+    run(
+        "features",
+        cargo().args([
+            "hack",
+            "check",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "clerk-workspace-tests",
+            "--each-feature",
+            "--no-dev-deps",
+        ]),
+    )
+}
+
 fn ci() -> Result<(), String> {
     eprintln!("xtask: == codegen --check");
     codegen::check()?;
     run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
+    features()?;
     test()?;
     bench_test()?;
     run("doc", cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"))?;

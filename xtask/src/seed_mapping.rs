@@ -42,7 +42,7 @@ const HTTP_REF: &str = "`clerk_api::Client` over a `clerk_core::HttpTransport` (
 const HTTP: &str = "The seed's `Clerk.HTTP` functions took a URL and a body; the Rust client has no untyped calls. Each \
                     Backend API call is a typed builder on `clerk_api::Client`, which sets the `Authorization: Bearer` \
                     header, encodes the path, the query and the JSON or multipart body, decodes the answer into its \
-                    type, and retries as its `RetryConfig` says. It sends over a `clerk_core::HttpTransport`: the \
+                    type, and retries as its `RetryPolicy` says. It sends over a `clerk_core::HttpTransport`: the \
                     default is `clerk_core::HyperTransport` (a pooled hyper client over rustls, the seed's Finch pool), \
                     and `ClientBuilder::transport` or `ClientBuilder::tower_service` swap it. `.to_http_request()` on \
                     any builder gives the `http::Request` without sending it.";

@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{App, HttpResponse, HttpServer, test, web};
 use clerk_actix::{Authenticator, Clerk, ClerkAuth, ClerkRejection, ClerkUser, FetchUser, OptionalClerkAuth, Require};
-use clerk_api::{Client, RetryConfig};
+use clerk_api::{Client, RetryPolicy};
 use clerk_core::Reverification;
 use clerk_testing::{Emulator, Fault};
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ fn authenticator(clerk: &Emulator, fetch: FetchUser) -> Authenticator {
         .unwrap()
         .api_url(&clerk.api_url())
         .unwrap()
-        .retry(RetryConfig::none())
+        .retry(RetryPolicy::none())
         .build()
         .unwrap();
     let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().unwrap();

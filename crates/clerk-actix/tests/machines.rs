@@ -16,7 +16,7 @@ use actix_web::{App, test, web};
 use clerk_actix::{
     Authenticator, Clerk, ClerkAuth, ClerkMachine, OptionalClerkAuth, OptionalClerkMachine, Require, TokenTypes,
 };
-use clerk_api::{Client, RetryConfig};
+use clerk_api::{Client, RetryPolicy};
 use clerk_testing::{Emulator, Fault, MachineTokenFormat};
 use serde_json::{Value, json};
 
@@ -26,7 +26,7 @@ fn authenticator(clerk: &Emulator) -> Authenticator {
         .unwrap()
         .api_url(&clerk.api_url())
         .unwrap()
-        .retry(RetryConfig::none())
+        .retry(RetryPolicy::none())
         .build()
         .unwrap();
     let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().unwrap();

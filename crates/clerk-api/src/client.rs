@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clerk_core::BuildError;
-use clerk_core::HttpTransport;
+use clerk_core::{HttpTransport, RetryPolicy};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 
@@ -19,85 +19,10 @@ pub const API_VERSION: &str = "2026-05-12";
 /// The default Backend API URL.
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
 
-/// When and how requests are retried.
-///
-/// Idempotent methods (GET, PUT, DELETE) are retried on I/O errors, timeouts, 5xx and 429, with jittered exponential
-/// backoff that honours `Retry-After`; bounded in attempts and in total time. POST and PATCH are never retried unless
-/// the request opts in ([`RequestOptions::retry_non_idempotent`](crate::RequestOptions::retry_non_idempotent)) or
-/// the client does ([`RetryConfig::retry_non_idempotent`]).
-///
-/// Defaults: 3 attempts, backoff from 250 ms doubling to at most 5 s, at most 30 s in all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub struct RetryConfig {
-    max_attempts: u32,
-    initial_backoff: Duration,
-    max_backoff: Duration,
-    max_elapsed: Duration,
-    retry_non_idempotent: bool,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(5),
-            max_elapsed: Duration::from_secs(30),
-            retry_non_idempotent: false,
-        }
-    }
-}
-
-impl RetryConfig {
-    /// No retries.
-    pub const fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            initial_backoff: Duration::ZERO,
-            max_backoff: Duration::ZERO,
-            max_elapsed: Duration::ZERO,
-            retry_non_idempotent: false,
-        }
-    }
-
-    /// Attempts in all, including the first (at least 1). Default 3.
-    pub const fn max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = if n == 0 { 1 } else { n };
-        self
-    }
-
-    /// Backoff: the first delay and the cap. Defaults 250 ms and 5 s.
-    pub const fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.initial_backoff = initial;
-        self.max_backoff = max;
-        self
-    }
-
-    /// The most time spent across attempts and waits; a `Retry-After` beyond it is not waited for. Default 30 s.
-    pub const fn max_elapsed(mut self, d: Duration) -> Self {
-        self.max_elapsed = d;
-        self
-    }
-
-    /// Retry POST and PATCH too (only when every such call you make is safe to repeat). Default off.
-    pub const fn retry_non_idempotent(mut self, yes: bool) -> Self {
-        self.retry_non_idempotent = yes;
-        self
-    }
-
-    fn delay(&self, retry: u32) -> Duration {
-        let exp = self.initial_backoff.saturating_mul(1u32 << retry.saturating_sub(1).min(16));
-        let cap = exp.min(self.max_backoff);
-        // Jitter in [cap/2, cap], from the hasher's per-process random keys and the clock.
-        use std::hash::{BuildHasher, Hasher};
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u32(retry);
-        h.write_u128(Instant::now().elapsed().as_nanos());
-        #[allow(clippy::cast_precision_loss)]
-        let frac = (h.finish() % 1_000_000) as f64 / 1_000_000.0;
-        cap.mul_f64(0.5 + frac / 2.0)
-    }
+/// The client's default retry policy: 3 attempts, backoff from 250 ms doubling to at most 5 s, at most 30 s in all;
+/// idempotent methods only (GET, PUT, DELETE) unless a request or the policy opts POST and PATCH in.
+fn default_retry() -> RetryPolicy {
+    RetryPolicy::default().with_backoff(Duration::from_millis(250), Duration::from_secs(5))
 }
 
 /// Resolved client settings.
@@ -107,7 +32,7 @@ pub(crate) struct Config {
     pub(crate) api_url: String,
     pub(crate) api_version: String,
     pub(crate) user_agent: String,
-    pub(crate) retry: RetryConfig,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl fmt::Debug for Config {
@@ -153,7 +78,7 @@ pub struct ClientBuilder {
     api_url: String,
     api_version: String,
     user_agent: String,
-    retry: RetryConfig,
+    retry: RetryPolicy,
     transport: Option<Arc<dyn HttpTransport>>,
 }
 
@@ -174,7 +99,7 @@ impl Default for ClientBuilder {
             api_url: DEFAULT_API_URL.to_owned(),
             api_version: API_VERSION.to_owned(),
             user_agent: format!("clerk-rs/{} (clerk-api; rust)", env!("CARGO_PKG_VERSION")),
-            retry: RetryConfig::default(),
+            retry: default_retry(),
             transport: None,
         }
     }
@@ -224,8 +149,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The retry policy. Default [`RetryConfig::default`].
-    pub const fn retry(mut self, retry: RetryConfig) -> Self {
+    /// The retry policy. Default: 3 attempts, backoff from 250 ms doubling to at most 5 s, at most 30 s in all,
+    /// idempotent methods only ([`RetryPolicy`]).
+    pub const fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
@@ -325,13 +251,13 @@ impl Client {
     /// Sends with the retry policy; returns the 2xx response or the error.
     pub(crate) async fn execute(&self, req: &Req) -> Result<http::Response<Bytes>, Error> {
         let retry = &self.inner.config.retry;
-        let may_retry = req.is_idempotent() || req.options.retry_non_idempotent || retry.retry_non_idempotent;
+        let may_retry = req.is_idempotent() || req.options.retry_non_idempotent || retry.retries_non_idempotent();
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let http_req = self.to_http(req)?;
-            let last = !may_retry || attempt >= retry.max_attempts;
+            let last = !may_retry || attempt >= retry.max_attempts();
             let outcome = self.inner.transport.send(http_req).await;
             let (wait, error) = match outcome {
                 Ok(resp) if resp.status().is_success() => return Ok(resp),
@@ -342,16 +268,16 @@ impl Client {
                     if !retryable || last {
                         return Err(Error::Api(err));
                     }
-                    (err.retry_after().unwrap_or_else(|| retry.delay(attempt)), Error::Api(err))
+                    (err.retry_after().unwrap_or_else(|| retry.backoff(attempt)), Error::Api(err))
                 }
                 Err(e) => {
                     if !e.is_retryable() || last {
                         return Err(Error::Transport(e));
                     }
-                    (retry.delay(attempt), Error::Transport(e))
+                    (retry.backoff(attempt), Error::Transport(e))
                 }
             };
-            if started.elapsed() + wait > retry.max_elapsed {
+            if started.elapsed() + wait > retry.max_elapsed() {
                 return Err(error);
             }
             tracing::debug!(target: "clerk::api", operation = req.operation, attempt, wait_ms = wait.as_millis() as u64, "retrying");

@@ -19,7 +19,7 @@
 //!   timestamps are [`Timestamp`]s (milliseconds).
 //! - **Lists** answer a [`Page`] whatever the shape on the wire; `.paginate()` streams every item.
 //! - **Errors** ([`Error`]) carry Clerk's `errors[]`, the trace id and `Retry-After`; decode errors carry the JSON path.
-//! - **Retries** ([`RetryConfig`]): idempotent methods on I/O errors, 5xx and 429 (honouring `Retry-After`); POST and
+//! - **Retries** ([`RetryPolicy`], the same type `clerk-core` uses for key fetches): idempotent methods on I/O errors, 5xx and 429 (honouring `Retry-After`); POST and
 //!   PATCH only when opted in.
 //! - **Transport**: clerk-core's [`HttpTransport`](clerk_core::HttpTransport); the default is its pooled hyper client;
 //!   [`ClientBuilder::tower_service`] takes any `tower::Service`.
@@ -50,8 +50,9 @@ mod tower_transport;
 mod types;
 
 pub use backend::{FetchedUser, authenticator_from_env};
+pub use clerk_core::RetryPolicy;
 pub use clerk_core::{MachineAuth, MachineId, OrganizationId, SessionId, TokenFormat, TokenType, TokenTypes, UserId};
-pub use client::{API_VERSION, Client, ClientBuilder, DEFAULT_API_URL, RetryConfig};
+pub use client::{API_VERSION, Client, ClientBuilder, DEFAULT_API_URL};
 pub use error::{ApiError, ClerkError, DecodeError, Error};
 pub use generated::*;
 pub use machine::MachineVerifyError;

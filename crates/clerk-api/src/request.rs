@@ -15,8 +15,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 /// Characters left as they are in a query key or value.
 const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-/// Per-request overrides: another secret key (one process serving several Clerk instances, as the Elixir library's
-/// per-call `opts` allowed), extra headers, and opting a POST or PATCH into retries.
+/// Per-request overrides: another secret key (one process serving several Clerk instances), extra headers, and
+/// opting a POST or PATCH into retries.
 #[derive(Default, Clone)]
 #[must_use]
 pub struct RequestOptions {

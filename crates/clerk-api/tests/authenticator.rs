@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use clerk_api::{Client, FetchedUser, RetryConfig};
+use clerk_api::{Client, FetchedUser, RetryPolicy};
 use clerk_core::{Authenticated, Authentication, Authenticator, Failure, FetchUser, Reason};
 use clerk_testing::{Emulator, Fault};
 
@@ -20,7 +20,7 @@ fn client(clerk: &Emulator) -> Client {
         .unwrap()
         .api_url(&clerk.api_url())
         .unwrap()
-        .retry(RetryConfig::none())
+        .retry(RetryPolicy::none())
         .build()
         .unwrap()
 }

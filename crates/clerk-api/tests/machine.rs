@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use clerk_api::{Client, MachineVerifyError, RetryConfig};
+use clerk_api::{Client, MachineVerifyError, RetryPolicy};
 use clerk_core::{
     Authenticator, Failure, FetchUser, Reason, TokenFormat, TokenOrigin, TokenType, TokenTypes, Verifier,
 };
@@ -34,7 +34,7 @@ fn client_with_key(clerk: &Emulator, secret_key: &str) -> Client {
         .unwrap()
         .api_url(&clerk.api_url())
         .unwrap()
-        .retry(RetryConfig::none())
+        .retry(RetryPolicy::none())
         .build()
         .unwrap()
 }

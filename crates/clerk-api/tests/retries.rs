@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clerk_api::{Client, RequestOptions, RetryConfig};
+use clerk_api::{Client, RequestOptions, RetryPolicy};
 use clerk_core::HyperTransport;
 use clerk_testing::{Emulator, Fault};
 
-fn client(clerk: &Emulator, retry: RetryConfig) -> Client {
+fn client(clerk: &Emulator, retry: RetryPolicy) -> Client {
     Client::builder()
         .secret_key(clerk.secret_key())
         .unwrap()
@@ -19,8 +19,8 @@ fn client(clerk: &Emulator, retry: RetryConfig) -> Client {
         .unwrap()
 }
 
-fn fast() -> RetryConfig {
-    RetryConfig::default().backoff(Duration::from_millis(10), Duration::from_millis(50))
+fn fast() -> RetryPolicy {
+    RetryPolicy::default().with_backoff(Duration::from_millis(10), Duration::from_millis(50))
 }
 
 #[tokio::test]
@@ -40,7 +40,7 @@ async fn get_retries_5xx_and_dropped_connections_then_succeeds() {
 async fn retries_are_bounded_and_return_the_last_error() {
     let clerk = Emulator::start().await.unwrap();
     clerk.faults().inject("GetUser", Fault::Status(500));
-    let e = client(&clerk, fast().max_attempts(4)).users().get("user_x").send().await.unwrap_err();
+    let e = client(&clerk, fast().with_max_attempts(4)).users().get("user_x").send().await.unwrap_err();
     assert_eq!(e.status(), Some(500));
     assert_eq!(clerk.request_count("/v1/users/user_x"), 4);
 }
@@ -63,13 +63,13 @@ async fn retry_after_is_honoured() {
     assert!(start.elapsed() >= Duration::from_secs(1), "waited for Retry-After");
     // Without retries the 429 surfaces with its Retry-After.
     clerk.faults().inject_times("GetUser", Fault::RateLimited { retry_after_secs: 9 }, 1);
-    let e = client(&clerk, RetryConfig::none()).users().get(&uid).send().await.unwrap_err();
+    let e = client(&clerk, RetryPolicy::none()).users().get(&uid).send().await.unwrap_err();
     assert!(e.is_rate_limited());
     assert_eq!(e.as_api().unwrap().retry_after(), Some(Duration::from_secs(9)));
     // A Retry-After beyond the total budget is not waited for.
     clerk.faults().inject_times("GetUser", Fault::RateLimited { retry_after_secs: 60 }, 1);
     let start = Instant::now();
-    let e = client(&clerk, fast().max_elapsed(Duration::from_secs(2))).users().get(&uid).send().await.unwrap_err();
+    let e = client(&clerk, fast().with_max_elapsed(Duration::from_secs(2))).users().get(&uid).send().await.unwrap_err();
     assert!(e.is_rate_limited());
     assert!(start.elapsed() < Duration::from_secs(5));
 }
@@ -113,7 +113,7 @@ async fn timeouts_surface_as_transport_errors() {
         .api_url(&clerk.api_url())
         .unwrap()
         .transport(transport)
-        .retry(fast().max_attempts(2))
+        .retry(fast().with_max_attempts(2))
         .build()
         .unwrap();
     let start = Instant::now();

@@ -36,7 +36,7 @@ async fn a_tower_service_carries_the_requests() {
     let client = Client::builder()
         .secret_key("sk_test_tower")
         .unwrap()
-        .retry(clerk_api::RetryConfig::none())
+        .retry(clerk_api::RetryPolicy::none())
         .tower_service(failing)
         .build()
         .unwrap();

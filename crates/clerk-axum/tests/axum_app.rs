@@ -7,7 +7,7 @@ mod example;
 use std::time::Duration;
 
 use axum::body::Body;
-use clerk_api::{Client, RetryConfig};
+use clerk_api::{Client, RetryPolicy};
 use clerk_axum::{Authenticator, ClerkLayer};
 use clerk_testing::{Emulator, Fault};
 use http::{Request, StatusCode, header};
@@ -20,7 +20,7 @@ fn layer(clerk: &Emulator) -> ClerkLayer {
         .unwrap()
         .api_url(&clerk.api_url())
         .unwrap()
-        .retry(RetryConfig::none())
+        .retry(RetryPolicy::none())
         .build()
         .unwrap();
     let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().unwrap();

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::routing::get;
 use axum::{Json, Router};
-use clerk_api::{Client, RetryConfig};
+use clerk_api::{Client, RetryPolicy};
 use clerk_axum::{Authenticator, ClerkAuth, ClerkLayer, ClerkMachine, RequireLayer, TokenType, TokenTypes};
 use clerk_testing::{Emulator, Fault, MachineTokenFormat};
 use http::{Request, StatusCode, header};
@@ -18,7 +18,7 @@ fn layer(clerk: &Emulator) -> ClerkLayer {
         .unwrap()
         .api_url(&clerk.api_url())
         .unwrap()
-        .retry(RetryConfig::none())
+        .retry(RetryPolicy::none())
         .build()
         .unwrap();
     let verifier = client.verifier().authorized_parties(["http://localhost:3000"]).build().unwrap();

@@ -131,7 +131,7 @@ async fn the_failure_reason_reaches_a_handler_that_asks() {
         .unwrap()
         .api_url(&clerk.api_url())
         .unwrap()
-        .retry(clerk_api::RetryConfig::none())
+        .retry(clerk_api::RetryPolicy::none())
         .build()
         .unwrap();
     let remote = ClerkLayer::new(client.authenticator().unwrap().build().unwrap()).optional();

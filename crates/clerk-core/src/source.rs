@@ -105,7 +105,7 @@ impl TokenExtractor {
         Self::default()
     }
 
-    /// Reads the session from another cookie (the Elixir plug's `session_key` option). Default `__session`.
+    /// Reads the session from another cookie. Default `__session`.
     ///
     /// # Errors
     /// [`BuildError::InvalidCookieName`] when the name is empty or not an RFC 6265 token.

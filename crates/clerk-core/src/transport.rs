@@ -34,42 +34,72 @@ impl<T: HttpTransport + ?Sized> HttpTransport for Box<T> {
     }
 }
 
-/// Bounded retries with exponential backoff and full jitter, for I/O errors and 5xx answers only; 4xx answers are
-/// final and returned at once.
+/// When and how requests are retried, for every HTTP call this SDK makes: key-set fetches here, and every Backend API
+/// call in `clerk-api`. One type, one meaning.
 ///
-/// Defaults: 3 attempts in all, backoff starting at 100 ms, doubling, capped at 2 s.
+/// Retried: I/O errors, timeouts and 5xx answers (and, in `clerk-api`, `429`, honouring `Retry-After`), with
+/// exponential backoff and jitter, bounded in attempts and in total time; other 4xx answers are final. POST and PATCH
+/// are retried only when [`with_retry_non_idempotent`](Self::with_retry_non_idempotent) says so (or the request
+/// opts in).
+///
+/// Defaults: 3 attempts in all, backoff from 100 ms doubling to at most 2 s, at most 30 s in all (the Backend API
+/// client starts from 250 ms doubling to at most 5 s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
 pub struct RetryPolicy {
     max_attempts: u32,
     initial_backoff: Duration,
     max_backoff: Duration,
+    max_elapsed: Duration,
+    retry_non_idempotent: bool,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 3, initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(2) }
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            max_elapsed: Duration::from_secs(30),
+            retry_non_idempotent: false,
+        }
     }
 }
 
 impl RetryPolicy {
     /// No retries: one attempt.
-    #[must_use]
     pub const fn none() -> Self {
-        Self { max_attempts: 1, initial_backoff: Duration::ZERO, max_backoff: Duration::ZERO }
+        Self {
+            max_attempts: 1,
+            initial_backoff: Duration::ZERO,
+            max_backoff: Duration::ZERO,
+            max_elapsed: Duration::ZERO,
+            retry_non_idempotent: false,
+        }
     }
 
     /// Total attempts, including the first (at least 1).
-    #[must_use]
     pub const fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = if attempts == 0 { 1 } else { attempts };
         self
     }
 
     /// The first backoff; each later one doubles, up to `max`.
-    #[must_use]
     pub const fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max;
+        self
+    }
+
+    /// The most time spent across attempts and waits; a wait (or a `Retry-After`) beyond it is not waited for.
+    pub const fn with_max_elapsed(mut self, max: Duration) -> Self {
+        self.max_elapsed = max;
+        self
+    }
+
+    /// Retry POST and PATCH too (only when every such call is safe to repeat). Default off.
+    pub const fn with_retry_non_idempotent(mut self, yes: bool) -> Self {
+        self.retry_non_idempotent = yes;
         self
     }
 
@@ -79,7 +109,20 @@ impl RetryPolicy {
         self.max_attempts
     }
 
-    /// The delay before retry number `retry` (1-based): a random duration up to the capped exponential backoff.
+    /// The most time spent across attempts and waits.
+    #[must_use]
+    pub const fn max_elapsed(&self) -> Duration {
+        self.max_elapsed
+    }
+
+    /// Whether POST and PATCH are retried too.
+    #[must_use]
+    pub const fn retries_non_idempotent(&self) -> bool {
+        self.retry_non_idempotent
+    }
+
+    /// The delay before retry number `retry` (1-based): a random duration between half and all of the capped
+    /// exponential backoff.
     #[must_use]
     pub fn backoff(&self, retry: u32) -> Duration {
         let exp = self.initial_backoff.saturating_mul(1u32 << retry.saturating_sub(1).min(16));
@@ -103,11 +146,12 @@ impl RetryPolicy {
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         let (parts, body) = request.into_parts();
+        let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
             let req = rebuild(&parts, body.clone());
-            let last = attempt >= self.max_attempts;
+            let last = attempt >= self.max_attempts || started.elapsed() >= self.max_elapsed;
             match transport.send(req).await {
                 Ok(resp) if resp.status().is_server_error() && !last => {
                     tracing::debug!(target: "clerk::http", status = resp.status().as_u16(), attempt, "retrying after server error");

@@ -1,4 +1,4 @@
-//! Minting session tokens for tests, the Elixir library's `Session.generate_and_sign` done for tests.
+//! Minting session tokens for tests, signed as Clerk signs them.
 //!
 //! Tokens are signed with josekit (OpenSSL), an implementation independent of `clerk-core`'s verifier.
 

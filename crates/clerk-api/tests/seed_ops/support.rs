@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use bytes::Bytes;
-use clerk_api::{Client, RetryConfig};
+use clerk_api::{Client, RetryPolicy};
 use clerk_testing::Emulator;
 use serde_json::{Map, Value};
 
@@ -274,7 +274,7 @@ impl Env {
             .unwrap()
             .api_url(&clerk.api_url())
             .unwrap()
-            .retry(RetryConfig::none())
+            .retry(RetryPolicy::none())
             .build()
             .unwrap();
         Self { clerk, client, ops }

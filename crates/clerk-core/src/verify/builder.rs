@@ -153,7 +153,7 @@ impl VerifierBuilder {
         Ok(self)
     }
 
-    /// The Frontend API domain (the Elixir library's `domain` setting, e.g. `example.clerk.accounts.dev`): keys from
+    /// The Frontend API domain (e.g. `example.clerk.accounts.dev`): keys from
     /// `https://{domain}/.well-known/jwks.json` (without a secret key), issuer `https://{domain}`.
     ///
     /// # Errors
