@@ -55,10 +55,16 @@
 //!   time it passes verification).
 //! - **Claims** v1 and v2 normalised into [`SessionAuth`], with [`SessionAuth::has`] for roles, permissions,
 //!   features, plans and reverification.
+//! - **The authentication engine** ([`Authenticator`]): a request's credentials to an answer — a session (with its
+//!   user, loaded through a [`BackendApi`] such as `clerk_api::Client`), a machine token, signed out, or a
+//!   [`Failure`] that says what went wrong and which status to answer. A token verified before is answered at once
+//!   ([`Authentication::Ready`]); anything else is one future. The framework adapters (`clerk-axum`, `clerk-actix`)
+//!   are thin layers over it and over [`policy`]: [`Mode`], [`Requirement`] (and their combinations), [`Outcome`]
+//!   and [`Refusal`], the answer to a refused request as data.
 //! - **Machine tokens** ([`TokenType`], [`MachineAuth`]): API keys, M2M tokens and OAuth access tokens classified as
 //!   Clerk's JavaScript SDK does ([`TokenType::of`]); their JWT forms verified against the same keys
 //!   ([`Verifier::verify_machine_jwt`]); session verification refuses them (`token-type-mismatch`). Opaque machine
-//!   tokens need the Backend API (`clerk-api`).
+//!   tokens need the Backend API ([`BackendApi`], implemented by `clerk-api`).
 //! - **Transport** ([`HttpTransport`]): one object-safe trait, shared with `clerk-api`; default on hyper-util with
 //!   rustls ([`HyperTransport`], feature `hyper`).
 //!

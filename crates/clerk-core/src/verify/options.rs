@@ -11,7 +11,7 @@ pub enum PendingSessions {
     /// Treat as signed out (`session-token-pending`). The default, as the official SDKs.
     #[default]
     Reject,
-    /// Accept; check [`SessionAuth::session_status`] yourself.
+    /// Accept; check [`SessionAuth::session_status`](crate::SessionAuth::session_status) yourself.
     Accept,
 }
 
