@@ -44,7 +44,7 @@ impl ClerkLayer {
 
     /// A required-mode layer configured from the environment: `CLERK_SECRET_KEY`, `CLERK_API_URL`,
     /// `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_AUTHORIZED_PARTIES` (comma-separated). Users are not loaded
-    /// for every request; [`ClerkUser`](crate::ClerkUser) loads them on demand when a secret key is set (feature
+    /// for every request; `ClerkUser` loads them on demand when a secret key is set (feature
     /// `api`). Session tokens only; opaque machine tokens (for [`accepting`](Self::accepting)) need
     /// `CLERK_SECRET_KEY` and the `api` feature.
     ///

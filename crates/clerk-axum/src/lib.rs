@@ -50,7 +50,7 @@
 //! - Guards: [`RequireLayer`] for role, permission, feature, plan and reverification, and any/all combinations of
 //!   them ([`Requirement`]) → `403` (reverification failures with the body Clerk's frontends understand; a machine
 //!   token meets no session requirement: `403`).
-//! - Webhooks (feature `webhooks`): `ClerkWebhook` verifies a Clerk (Svix) webhook over the raw body with the [`Webhook`] found in the
+//! - Webhooks (feature `webhooks`): `ClerkWebhook` verifies a Clerk (Svix) webhook over the raw body with the `Webhook` found in the
 //!   request's extensions and decodes the typed `WebhookEvent`; `VerifiedWebhook` stops at the verified
 //!   `VerifiedMessage`. Refusals are `400` (`413` over the body limit) with a fixed body; the reason goes to
 //!   `tracing` (target `clerk::webhooks`).
