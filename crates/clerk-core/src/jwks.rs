@@ -408,10 +408,16 @@ impl KeyStore {
     ) -> Result<(Arc<VerifyingKey>, u64), VerifyError> {
         match self.refresh(trigger, snap, attempts_seen, true).await {
             Ok(fresh) => find(&fresh, kid),
-            Err(err) if matches!(*err, KeyError::RateLimited) => Err(VerifyError::new(Reason::JwkKidMismatch)),
+            // Not refreshed again so soon. When the last fetch succeeded, the kid is not the instance's: refused.
+            // When it failed, Clerk could not be asked: an outage, so a token signed by a key rotated in during it
+            // is not refused as a bad token.
+            Err(err) if matches!(*err, KeyError::RateLimited) => match self.last_failure() {
+                Some(failure) => Err(verify_error_from(&failure)),
+                None => Err(VerifyError::new(Reason::JwkKidMismatch)),
+            },
             Err(err) => {
                 tracing::warn!(target: "clerk::keys", error = %err, "key refresh for an unknown kid failed");
-                Err(VerifyError::new(Reason::JwkKidMismatch))
+                Err(verify_error_from(&err))
             }
         }
     }
@@ -528,14 +534,22 @@ impl KeyStore {
         if self.ahead_in_flight.swap(true, Ordering::AcqRel) {
             return true;
         }
-        let weak = Arc::downgrade(self);
+        // The flag is cleared by the task's guard when the task ends, however it ends: finished, dropped before it
+        // ran (its runtime shut down), or unwound by a panicking key source. Cleared only at the end of a run, a task
+        // that never ran would leave it set and stop refreshes ahead for good.
+        let in_flight = AheadInFlight(Arc::downgrade(self));
         handle.spawn(async move {
-            if let Some(store) = weak.upgrade() {
+            if let Some(store) = in_flight.0.upgrade() {
                 store.refresh_ahead_now().await;
-                store.ahead_in_flight.store(false, Ordering::Release);
             }
+            drop(in_flight);
         });
         true
+    }
+
+    /// The last fetch's failure, when the last fetch failed.
+    fn last_failure(&self) -> Option<Arc<KeyError>> {
+        self.last_failure.lock().ok().and_then(|f| f.clone())
     }
 
     async fn refresh_ahead_now(&self) {
@@ -601,6 +615,17 @@ fn find(snap: &Snapshot, kid: Option<&str>) -> Result<(Arc<VerifyingKey>, u64), 
         .and_then(|k| k.get(kid))
         .map(|k| (Arc::clone(k), snap.generation))
         .ok_or_else(|| VerifyError::new(Reason::JwkKidMismatch))
+}
+
+/// A refresh ahead scheduled on a runtime: clears the store's in-flight flag when dropped.
+struct AheadInFlight(Weak<KeyStore>);
+
+impl Drop for AheadInFlight {
+    fn drop(&mut self) {
+        if let Some(store) = self.0.upgrade() {
+            store.ahead_in_flight.store(false, Ordering::Release);
+        }
+    }
 }
 
 fn verify_error_from(err: &Arc<KeyError>) -> VerifyError {

@@ -451,13 +451,26 @@ impl MachineAuth {
     /// `POST /oauth_applications/access_tokens/verify`), with [`format`](Self::format) `Opaque`.
     ///
     /// This is a conversion, not a verification: call it only with an object the Backend API returned for a token it
-    /// verified (`clerk-api` does). Any `secret` or `token` field is dropped. `None` when `token_type` is
-    /// [`TokenType::SessionToken`] or the object has no string `id` and `subject`.
+    /// verified (`clerk-api` does). Any `secret` or `token` field is dropped. The kind is the one the object says it
+    /// is (`object`: `api_key`, `machine_to_machine_token`, `clerk_idp_oauth_access_token`), `token_type` (the kind
+    /// that was asked about) only when it says nothing, so a caller comparing the two sees an answer about another
+    /// kind of token. `None` when `token_type` is [`TokenType::SessionToken`], the object names a kind this SDK does
+    /// not know, or it has no string `id` and `subject`.
     #[must_use]
     pub fn from_backend_api_object(token_type: TokenType, object: Map<String, Value>) -> Option<Self> {
         if !token_type.is_machine() {
             return None;
         }
+        let token_type = match object.get("object") {
+            None | Some(Value::Null) => token_type,
+            Some(Value::String(kind)) => match kind.as_str() {
+                "api_key" => TokenType::ApiKey,
+                "machine_to_machine_token" => TokenType::M2mToken,
+                "clerk_idp_oauth_access_token" => TokenType::OAuthToken,
+                _ => return None,
+            },
+            Some(_) => return None,
+        };
         let id = string_field(&object, "id")?;
         let subject = string_field(&object, "subject")?;
         let scopes = string_list(object.get("scopes")).unwrap_or_default();
@@ -629,5 +642,22 @@ mod tests {
         assert!(!format!("{a:?}").contains("ak_secret"));
         assert!(MachineAuth::from_backend_api_object(TokenType::SessionToken, Map::new()).is_none());
         assert!(MachineAuth::from_backend_api_object(TokenType::ApiKey, Map::new()).is_none());
+    }
+
+    /// The kind comes from the answer's `object`, so an answer about another kind of token than the one asked about
+    /// shows (the engine refuses it); without `object`, the kind asked about.
+    #[test]
+    fn backend_objects_say_their_own_kind() {
+        let object = |kind: Value| {
+            let Value::Object(map) = json!({"object": kind, "id": "x_1", "subject": "user_1"}) else { unreachable!() };
+            map
+        };
+        let kind_of = |asked, kind| MachineAuth::from_backend_api_object(asked, object(kind)).map(|a| a.token_type());
+        assert_eq!(kind_of(TokenType::ApiKey, json!("api_key")), Some(TokenType::ApiKey));
+        assert_eq!(kind_of(TokenType::ApiKey, json!("machine_to_machine_token")), Some(TokenType::M2mToken));
+        assert_eq!(kind_of(TokenType::M2mToken, json!("clerk_idp_oauth_access_token")), Some(TokenType::OAuthToken));
+        assert_eq!(kind_of(TokenType::OAuthToken, json!(null)), Some(TokenType::OAuthToken));
+        assert_eq!(kind_of(TokenType::ApiKey, json!("session")), None);
+        assert_eq!(kind_of(TokenType::ApiKey, json!(5)), None);
     }
 }

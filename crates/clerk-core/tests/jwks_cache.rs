@@ -966,3 +966,73 @@ async fn the_token_cache_does_not_hide_fetch_counts() {
     assert_eq!(hits(&clerk), 1);
     assert_eq!(v.cached_tokens(), 0);
 }
+
+/// A token signed by a key the instance rotated in while Clerk was unreachable cannot be judged: an outage
+/// (`jwk-remote-failed-to-load`, answered `503`), not a bad token (`401`), however often it is retried within the
+/// refresh interval; once Clerk answers again, it verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_rotated_in_during_an_outage_is_an_outage_not_a_bad_token() {
+    let clock = TestClock::now();
+    let clerk = Emulator::start().await.unwrap();
+    let user = clerk.create_user("outage-rotation@example.com").unwrap();
+    let mint = || clerk.session_token(&user).unwrap().lifetime(Duration::from_secs(3600)).mint();
+    let cache = KeyCacheConfig::default()
+        .ttl(TTL)
+        .refresh_ahead(Duration::ZERO)
+        .min_refresh_interval(MIN_INTERVAL)
+        .stale_if_error(STALE);
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
+    let old_token = mint();
+    v.verify(&old_token).await.unwrap();
+
+    clerk.faults().inject(BACKEND_JWKS, Fault::Status(503));
+    clerk.rotate_keys().unwrap();
+    clock.advance(MIN_INTERVAL + Duration::from_secs(1));
+    let new_token = mint();
+    let err = v.verify(&new_token).await.unwrap_err();
+    assert_eq!(err.reason(), Reason::JwkRemoteFailedToLoad, "{err}");
+    assert!(err.is_key_unavailable());
+    // At once again (the refresh is rate-limited now): still the outage, and no fetch.
+    let fetches = v.key_fetch_count();
+    assert_eq!(reason(v.verify(&mint()).await), Reason::JwkRemoteFailedToLoad);
+    assert_eq!(v.key_fetch_count(), fetches);
+    // Tokens of the cached key keep verifying through the outage.
+    v.verify(&old_token).await.unwrap();
+
+    clerk.faults().clear();
+    clock.advance(MIN_INTERVAL + Duration::from_secs(1));
+    v.verify(&new_token).await.unwrap();
+}
+
+/// A refresh ahead whose task is dropped before it runs (its runtime shut down) does not stop later refreshes ahead:
+/// the next verification in the window, on another runtime, schedules one that fetches.
+#[test]
+fn a_refresh_ahead_dropped_before_it_ran_does_not_stop_refreshes() {
+    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let a = key_a();
+    let clerk = server.block_on(emulator(a));
+    let clock = TestClock::now();
+    let cache = KeyCacheConfig::default()
+        .ttl(Duration::from_secs(10))
+        .refresh_ahead(Duration::from_secs(5))
+        .min_refresh_interval(Duration::from_secs(1));
+    let v = verifier(&clerk, &clock, cache, RetryPolicy::none());
+    let runtime = || tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+
+    let first = runtime();
+    first.block_on(v.verify(&token(a, clock.now_secs(), &jti()))).unwrap();
+    assert_eq!(v.key_fetch_count(), 1);
+    // In the refresh-ahead window: a refresh is spawned on `first`, which never gets to run it.
+    clock.advance(Duration::from_secs(6));
+    first.block_on(v.verify(&token(a, clock.now_secs(), &jti()))).unwrap();
+    drop(first);
+    assert_eq!(v.key_fetch_count(), 1, "the dropped task never fetched");
+
+    // Later, on another runtime, still in the window: the refresh runs.
+    clock.advance(Duration::from_secs(1));
+    runtime().block_on(async {
+        v.verify(&token(a, clock.now_secs(), &jti())).await.unwrap();
+        wait_until("a refresh ahead on the new runtime", || v.key_fetch_count() == 2).await;
+    });
+    drop(server);
+}

@@ -348,3 +348,37 @@ proptest! {
         prop_assert_eq!(TokenType::of(&t), TokenType::M2mToken);
     }
 }
+
+/// A malformed `aud` (a number, an object) does not skip a configured audience check; `null` reads as absent; without
+/// an expected audience the claim is a custom one and never fails the token.
+#[tokio::test]
+async fn a_malformed_audience_fails_a_configured_audience_check() {
+    let s = setup().await;
+    let v = backend_verifier(&s.clerk, Verifier::builder().audience(["https://api.example.com"]));
+    for aud in [json!(5), json!({"aud": "https://api.example.com"}), json!(true), json!([5])] {
+        for t in [oauth_builder(&s).claim("aud", aud.clone()).mint(), m2m_builder(&s).claim("aud", aud.clone()).mint()]
+        {
+            assert_eq!(reason(v.verify_machine_jwt(&t).await), Reason::TokenVerificationFailed, "aud {aud}");
+            assert!(s.verifier.verify_machine_jwt(&t).await.is_ok(), "aud {aud} without an expected audience");
+        }
+    }
+    let null = oauth_builder(&s).claim("aud", json!(null)).mint();
+    assert!(v.verify_machine_jwt(&null).await.is_ok(), "aud null: absent");
+}
+
+/// RFC 7515 §4.1.11: a header naming critical extensions this verifier does not understand (it understands none) is
+/// refused, for session tokens and machine JWTs, before any key work.
+#[tokio::test]
+async fn a_critical_header_extension_is_refused() {
+    let s = setup().await;
+    for crit in [json!(["exp"]), json!(["b64"]), json!([]), json!("b64"), json!({})] {
+        let session = s.clerk.session_token(&s.user).unwrap().header("crit", crit.clone()).mint();
+        let err = s.verifier.verify(&session).await.unwrap_err();
+        assert_eq!(err.reason(), Reason::TokenInvalid, "crit {crit}: {err}");
+        let m2m = m2m_builder(&s).header("crit", crit.clone()).mint();
+        assert_eq!(reason(s.verifier.verify_machine_jwt(&m2m).await), Reason::TokenInvalid, "crit {crit}");
+    }
+    // `null` is no extension at all.
+    let session = s.clerk.session_token(&s.user).unwrap().header("crit", json!(null)).mint();
+    s.verifier.verify(&session).await.unwrap();
+}

@@ -32,18 +32,33 @@ pub(crate) struct Header<'a> {
     typ: Option<Cow<'a, str>>,
     #[serde(borrow)]
     cat: Option<Cow<'a, str>>,
+    /// `crit` (RFC 7515 §4.1.11): extension parameters a verifier must understand. This one understands none, so a
+    /// token that names any is refused; only whether the member is there (and not `null`) matters.
+    crit: Option<Critical>,
+}
+
+/// A `crit` member, whatever it holds.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Critical;
+
+impl<'de> Deserialize<'de> for Critical {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Self)
+    }
 }
 
 /// The header in its plain shape, read without serde_json (the same result, see `fastclaims`); `None`: ask
 /// serde_json.
 pub(crate) fn plain_header(json: &[u8]) -> Option<Header<'_>> {
-    let [alg, kid, typ, cat] =
-        crate::fastclaims::read_strings(crate::source::utf8(json)?, ["alg", "kid", "typ", "cat"])?;
+    // `crit` is read as a string member: any other value (the array RFC 7515 asks for) takes serde_json's path.
+    let [alg, kid, typ, cat, crit] =
+        crate::fastclaims::read_strings(crate::source::utf8(json)?, ["alg", "kid", "typ", "cat", "crit"])?;
     Some(Header {
         alg: alg.map(Cow::Borrowed),
         kid: kid.map(Cow::Borrowed),
         typ: typ.map(Cow::Borrowed),
         cat: cat.map(Cow::Borrowed),
+        crit: crit.map(|_| Critical),
     })
 }
 
@@ -199,6 +214,9 @@ pub(super) fn decode<'t, 'p, C: Claims<'p>>(
         return Err(invalid("signature too large"));
     }
     let header = parse_header(h64, small, large)?;
+    if header.crit.is_some() {
+        return Err(invalid("the header names critical extensions, which this verifier does not understand"));
+    }
     // Step 2: header.
     let alg = header
         .alg

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use crate::claims::{Audience, Lenient, NumericDate};
+use crate::claims::{Audience, NumericDate};
 use crate::error::{Reason, VerifyError};
 use crate::machine::{MACHINE_SUBJECT_PREFIX, MachineAuth, TokenType, json_has_machine_subject};
 
@@ -14,7 +14,8 @@ use super::jws::{Cat, Claims, Decoded, Expect, Scratch, Typ, decode, invalid};
 use super::{NeedKeys, ResolvedKey, Verifier};
 
 /// The claims a machine JWT is checked on; the rest of the payload is read as JSON for the auth object. Only the
-/// registered time claims and `sub` are strict: custom claims (M2M `aud` among them) never fail the token.
+/// registered time claims and `sub` are strict: custom claims (M2M `aud` among them) never fail the token by
+/// themselves.
 #[derive(Deserialize)]
 struct MachineClaims {
     sub: Option<String>,
@@ -22,7 +23,35 @@ struct MachineClaims {
     nbf: Option<NumericDate>,
     iat: Option<NumericDate>,
     #[serde(default)]
-    aud: Lenient<Audience>,
+    aud: MachineAudience,
+}
+
+/// A machine JWT's `aud`, which may hold anything: absent (or `null`), an audience, or something else. With an
+/// expected audience configured, "something else" (a number, an object) fails the check, as in Clerk's JavaScript
+/// SDK; without one it is ignored.
+#[derive(Default)]
+enum MachineAudience {
+    #[default]
+    Absent,
+    Valid(Audience),
+    Malformed,
+}
+
+impl<'de> Deserialize<'de> for MachineAudience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Any {
+            Valid(Audience),
+            Null(()),
+            Other(serde::de::IgnoredAny),
+        }
+        Ok(match Any::deserialize(d)? {
+            Any::Valid(a) => Self::Valid(a),
+            Any::Null(()) => Self::Absent,
+            Any::Other(_) => Self::Malformed,
+        })
+    }
 }
 
 impl Claims<'_> for MachineClaims {}
@@ -100,7 +129,13 @@ impl Verifier {
         let o = &inner.options;
         let now = i64::try_from(inner.clock.now_millis()).unwrap_or(i64::MAX);
         check_times(exp.0, claims.nbf.map(|d| d.0), claims.iat.map(|d| d.0), now, o.skew_ms)?;
-        check_audience(&o.audience, claims.aud.0.as_ref())?;
+        match &claims.aud {
+            MachineAudience::Valid(aud) => check_audience(&o.audience, Some(aud))?,
+            MachineAudience::Malformed if !o.audience.is_empty() => {
+                return Err(VerifyError::with_detail(Reason::TokenVerificationFailed, "audience not accepted"));
+            }
+            MachineAudience::Absent | MachineAudience::Malformed => {}
+        }
         let payload: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(decoded.payload).map_err(|_| invalid("payload is not a JSON object"))?;
         Ok(MachineAuth::from_jwt(kind, payload, sub, exp.0))
