@@ -104,6 +104,33 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkAuth {
     }
 }
 
+/// The signed-in session, if any: `None` only without credentials; credentials present but refused → `401`; an
+/// outage → `503`. The same as `Option<ClerkAuth>`, under the name clerk-actix uses (where `Option<T>` swallows
+/// errors).
+#[derive(Debug, Clone)]
+pub struct OptionalClerkAuth(pub Option<ClerkAuth>);
+
+impl<S: Send + Sync> FromRequestParts<S> for OptionalClerkAuth {
+    type Rejection = ClerkRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        ClerkAuth::from_extensions(&parts.extensions).map(Self)
+    }
+}
+
+/// The verified machine token, if any: `None` only without credentials. The same as `Option<ClerkMachine>`, under
+/// the name clerk-actix uses.
+#[derive(Debug, Clone)]
+pub struct OptionalClerkMachine(pub Option<ClerkMachine>);
+
+impl<S: Send + Sync> FromRequestParts<S> for OptionalClerkMachine {
+    type Rejection = ClerkRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        ClerkMachine::from_extensions(&parts.extensions).map(Self)
+    }
+}
+
 /// A verified machine token: an API key, an M2M token or an OAuth access token (derefs to
 /// [`clerk_core::MachineAuth`]: [`token_type`](MachineAuth::token_type), [`id`](MachineAuth::id),
 /// [`subject`](MachineAuth::subject), [`scopes`](MachineAuth::scopes), …).

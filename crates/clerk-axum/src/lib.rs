@@ -90,7 +90,7 @@ pub use clerk_core::{
 pub use clerk_webhooks::{Event, VerifiedMessage, Webhook, WebhookError, WebhookEvent};
 #[cfg(feature = "api")]
 pub use extract::ClerkUser;
-pub use extract::{ClerkAuth, ClerkMachine};
+pub use extract::{ClerkAuth, ClerkMachine, OptionalClerkAuth, OptionalClerkMachine};
 pub use future::ResponseFuture;
 pub use guard::{Require, RequireLayer};
 pub use layer::{Clerk, ClerkLayer};

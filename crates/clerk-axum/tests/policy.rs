@@ -139,3 +139,46 @@ async fn the_failure_reason_reaches_a_handler_that_asks() {
     clerk.faults().inject_times("/v1/jwks", Fault::Status(503), 1);
     assert_eq!(call(&app, "/who", Some(&valid)).await.1, "503 jwk-remote-failed-to-load");
 }
+
+/// `ClerkUser` loads the user once per request, however many extractors ask, and reuses the user the layer loaded
+/// (`FetchUser::Always`).
+#[tokio::test]
+async fn the_user_is_loaded_once_per_request() {
+    use clerk_axum::{ClerkUser, FetchUser};
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("once@example.com").unwrap();
+    let token = clerk.session_token(&uid).unwrap().mint();
+    let user_path = format!("/v1/users/{uid}");
+    let client = clerk_api::Client::builder()
+        .secret_key(clerk.secret_key())
+        .unwrap()
+        .api_url(&clerk.api_url())
+        .unwrap()
+        .retry(clerk_api::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let twice = |a: ClerkUser, b: ClerkUser| async move { format!("{} {}", a.user.id, b.user.id) };
+    for fetch in [FetchUser::Never, FetchUser::Always] {
+        let layer = ClerkLayer::new(client.authenticator().unwrap().fetch_user(fetch).build().unwrap());
+        let app = axum::Router::new().route("/", get(twice)).layer(layer);
+        clerk.clear_requests();
+        assert_eq!(call(&app, "/", Some(&token)).await, (StatusCode::OK, format!("{uid} {uid}")), "{fetch:?}");
+        assert_eq!(clerk.request_count(&user_path), 1, "{fetch:?}");
+    }
+}
+
+/// `OptionalClerkAuth`: the same name and meaning as in clerk-actix (`None` only without credentials).
+#[tokio::test]
+async fn optional_clerk_auth_is_none_only_without_credentials() {
+    use clerk_axum::OptionalClerkAuth;
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("optional@example.com").unwrap();
+    let greet = |OptionalClerkAuth(auth): OptionalClerkAuth| async move {
+        auth.map_or_else(|| "stranger".to_owned(), |a| a.user_id().to_string())
+    };
+    let app = axum::Router::new().route("/", get(greet)).layer(local_layer(&clerk).optional());
+    assert_eq!(call(&app, "/", None).await, (StatusCode::OK, "stranger".to_owned()));
+    assert_eq!(call(&app, "/", Some(&clerk.session_token(&uid).unwrap().mint())).await.1, uid);
+    let expired = clerk.session_token(&uid).unwrap().expired(Duration::from_secs(60)).mint();
+    assert_eq!(call(&app, "/", Some(&expired)).await.0, StatusCode::UNAUTHORIZED);
+}
