@@ -80,6 +80,10 @@ pub struct ClientBuilder {
     user_agent: String,
     retry: RetryPolicy,
     transport: Option<Arc<dyn HttpTransport>>,
+    /// Plain `http://` to hosts other than this machine allowed (off: loopback only).
+    insecure_http: bool,
+    /// The environment variable the API URL came from, for errors.
+    api_url_variable: Option<&'static str>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -101,6 +105,8 @@ impl Default for ClientBuilder {
             user_agent: format!("clerk-rs/{} (clerk-api; rust)", env!("CARGO_PKG_VERSION")),
             retry: default_retry(),
             transport: None,
+            insecure_http: false,
+            api_url_variable: None,
         }
     }
 }
@@ -119,7 +125,9 @@ impl ClientBuilder {
         Ok(self)
     }
 
-    /// The API URL. Default `https://api.clerk.com` (`/v1` is appended to paths).
+    /// The API URL. Default `https://api.clerk.com` (`/v1` is appended to paths). Plain `http://` is for loopback
+    /// hosts (a local emulator) only, unless [`allow_insecure_http`](Self::allow_insecure_http): the secret key is
+    /// sent with every request.
     ///
     /// # Errors
     /// [`BuildError::InvalidUrl`] unless it is an `http(s)://` URL.
@@ -133,7 +141,15 @@ impl ClientBuilder {
             return Err(BuildError::InvalidUrl { field: "api_url" });
         }
         self.api_url = trimmed.to_owned();
+        self.api_url_variable = None;
         Ok(self)
+    }
+
+    /// Allows a plain `http://` API URL to a host other than this machine (default: refused, since the secret key
+    /// would travel unprotected). For a trusted network path only, such as a sidecar proxy.
+    pub const fn allow_insecure_http(mut self, yes: bool) -> Self {
+        self.insecure_http = yes;
+        self
     }
 
     /// The `Clerk-API-Version` sent. Default [`API_VERSION`]. Pin `2021-02-05` to keep the older behaviour (e.g.
@@ -176,9 +192,12 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`BuildError::InvalidOption`] without a secret key; [`BuildError::Transport`] when the default transport
-    /// cannot be built.
+    /// [`BuildError::InvalidOption`] without a secret key; [`BuildError::InsecureUrl`] for a plain `http://` URL to
+    /// another machine; [`BuildError::Transport`] when the default transport cannot be built.
     pub fn build(self) -> Result<Client, BuildError> {
+        if !self.insecure_http && clerk_core::is_insecure_url(&self.api_url) {
+            return Err(BuildError::InsecureUrl { field: "api_url", variable: self.api_url_variable });
+        }
         let secret_key = self
             .secret_key
             .ok_or(BuildError::InvalidOption { field: "secret_key", why: "a secret key is required" })?;
@@ -231,6 +250,7 @@ impl Client {
         }
         if let Some(u) = env("CLERK_API_URL") {
             b = b.api_url(&u)?;
+            b.api_url_variable = Some("CLERK_API_URL");
         }
         if let Some(v) = env("CLERK_API_VERSION") {
             b = b.api_version(v);

@@ -160,3 +160,18 @@ async fn per_request_secret_key_and_headers() {
     assert!(!format!("{opts:?}").contains(b.secret_key()));
     c.users().get(&ub).options(opts).send().await.unwrap();
 }
+
+/// The secret key goes with every request: plain `http://` only to this machine (a local emulator), unless allowed by
+/// name.
+#[test]
+fn plain_http_is_for_loopback_hosts_only() {
+    let builder = |url: &str| Client::builder().secret_key("sk_test_abc").unwrap().api_url(url).unwrap();
+    for url in ["http://api.clerk.com", "http://192.0.2.7:8080", "http://[2001:db8::1]/v1"] {
+        let err = builder(url).build().unwrap_err();
+        assert!(matches!(err, clerk_core::BuildError::InsecureUrl { field: "api_url", .. }), "{url}: {err}");
+        builder(url).allow_insecure_http(true).build().unwrap();
+    }
+    for url in ["http://127.0.0.1:9000", "http://localhost", "http://[::1]:80", "https://api.clerk.com"] {
+        builder(url).build().unwrap();
+    }
+}

@@ -269,6 +269,19 @@ pub enum BuildError {
         /// The setting that holds the URL.
         field: &'static str,
     },
+    /// A plain `http://` URL to a host that is not this machine: the secret key, and the keys every token is checked
+    /// against, would travel unprotected (an attacker on the path could serve a key set and forge any session).
+    #[error(
+        "{} is a plain http:// URL to a host that is not loopback: use https:// (plain http is accepted for \
+         localhost, 127.0.0.0/8 and [::1] only, or everywhere with allow_insecure_http(true))",
+        setting(field, variable)
+    )]
+    InsecureUrl {
+        /// The setting that holds the URL.
+        field: &'static str,
+        /// The environment variable it was read from, when it was.
+        variable: Option<&'static str>,
+    },
     /// A local key (PEM or JWKS) that cannot be parsed.
     #[error("invalid local key")]
     InvalidKey(#[source] KeyError),
@@ -286,6 +299,14 @@ pub enum BuildError {
     /// The default transport could not be built (e.g. no TLS roots).
     #[error("the default HTTP transport could not be built")]
     Transport(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+/// How an error names a setting: by its environment variable when it came from one.
+fn setting(field: &str, variable: &Option<&'static str>) -> String {
+    match variable {
+        Some(var) => format!("`{var}` (`{field}`)"),
+        None => format!("`{field}`"),
+    }
 }
 
 #[cfg(test)]
@@ -322,6 +343,16 @@ mod tests {
         assert::<KeyError>();
         assert::<TransportError>();
         assert::<BuildError>();
+    }
+
+    #[test]
+    fn an_insecure_url_names_its_variable_and_the_fix() {
+        let from_env = BuildError::InsecureUrl { field: "api_url", variable: Some("CLERK_API_URL") };
+        let text = from_env.to_string();
+        assert!(text.starts_with("`CLERK_API_URL` (`api_url`) is a plain http:// URL"), "{text}");
+        assert!(text.contains("use https://") && text.contains("allow_insecure_http(true)"), "{text}");
+        let set = BuildError::InsecureUrl { field: "jwks_url", variable: None };
+        assert!(set.to_string().starts_with("`jwks_url` is a plain http:// URL"), "{set}");
     }
 
     #[test]

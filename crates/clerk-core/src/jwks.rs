@@ -187,6 +187,23 @@ impl KeyCacheConfig {
         self.stale_if_error = d;
         self
     }
+
+    /// Refuses settings that would turn the cache into a fetch loop: a zero TTL (every request fetches), and a
+    /// refresh-ahead window as long as the TTL or longer (every request schedules a refresh, so the key set is
+    /// fetched once per `min_refresh_interval` forever, spending the instance's Backend API rate limit).
+    pub(crate) fn check(&self) -> Result<(), crate::error::BuildError> {
+        use crate::error::BuildError::InvalidOption;
+        if self.ttl.is_zero() {
+            return Err(InvalidOption { field: "key_cache.ttl", why: "must be positive" });
+        }
+        if self.refresh_ahead >= self.ttl {
+            return Err(InvalidOption {
+                field: "key_cache.refresh_ahead",
+                why: "must be shorter than the TTL (or zero), else every request schedules a key refresh",
+            });
+        }
+        Ok(())
+    }
 }
 
 fn ms(d: Duration) -> u64 {

@@ -105,8 +105,7 @@ impl PublishableKey {
         let host = self.frontend_api.rsplit_once(':').map_or(self.frontend_api.as_str(), |(h, port)| {
             if port.bytes().all(|b| b.is_ascii_digit()) { h } else { self.frontend_api.as_str() }
         });
-        let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-        host == "localhost" || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        is_loopback_host(host)
     }
 
     fn scheme(&self) -> &'static str {
@@ -155,6 +154,21 @@ pub fn secret_key_instance_type(key: &SecretString) -> Option<InstanceType> {
     } else {
         None
     }
+}
+
+/// Whether a URL's host (without the port; an IPv6 address with or without its brackets) is this machine:
+/// `localhost`, `127.0.0.0/8` or `::1`.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    bare.eq_ignore_ascii_case("localhost") || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether `url` sends requests in clear to another machine: `http://` to a host that is not loopback.
+#[must_use]
+pub fn is_insecure_url(url: &str) -> bool {
+    url.parse::<http::Uri>()
+        .ok()
+        .is_some_and(|u| u.scheme_str() == Some("http") && !u.host().is_some_and(is_loopback_host))
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ pub use error::{BuildError, KeyError, Reason, TransportError, VerifyError};
 pub use ids::{MachineId, OrganizationId, SessionId, UserId};
 pub use jwk::{Algorithm, KeySet, RSA_BITS, VerifyingKey};
 pub use jwks::{BackendApiJwks, JwksSource, KeyCacheConfig, UrlJwks};
-pub use keys::{InstanceType, PublishableKey, parse_secret_key, secret_key_instance_type};
+pub use keys::{InstanceType, PublishableKey, is_insecure_url, parse_secret_key, secret_key_instance_type};
 pub use machine::{MachineAuth, TokenFormat, TokenType, TokenTypes};
 pub use policy::{Mode, Outcome, Refusal, Requirement};
 pub use source::{

@@ -52,6 +52,10 @@ pub struct VerifierBuilder {
     key_cache: KeyCacheConfig,
     token_cache: TokenCacheConfig,
     cookie_name: Option<String>,
+    /// Plain `http://` to hosts other than this machine allowed (off: loopback only).
+    insecure_http: bool,
+    /// The environment variable the API URL came from, for errors.
+    api_url_variable: Option<&'static str>,
 }
 
 impl fmt::Debug for VerifierBuilder {
@@ -90,6 +94,8 @@ impl Default for VerifierBuilder {
             key_cache: KeyCacheConfig::default(),
             token_cache: TokenCacheConfig::default(),
             cookie_name: None,
+            insecure_http: false,
+            api_url_variable: None,
         }
     }
 }
@@ -111,6 +117,7 @@ impl VerifierBuilder {
         }
         if let Some(url) = env("CLERK_API_URL") {
             b = b.api_url(&url)?;
+            b.api_url_variable = Some("CLERK_API_URL");
         }
         if let Some(pk) = env("CLERK_PUBLISHABLE_KEY") {
             b = b.publishable_key(&pk)?;
@@ -133,14 +140,24 @@ impl VerifierBuilder {
         Ok(self)
     }
 
-    /// The Backend API URL. Default `https://api.clerk.com`.
+    /// The Backend API URL. Default `https://api.clerk.com`. Plain `http://` is for loopback hosts (a local
+    /// emulator) only, unless [`allow_insecure_http`](Self::allow_insecure_http): [`build`](Self::build) refuses it
+    /// otherwise.
     ///
     /// # Errors
     /// [`BuildError::InvalidUrl`] unless it is an `http(s)://` URL.
     pub fn api_url(mut self, url: &str) -> Result<Self, BuildError> {
         check_url(url, "api_url")?;
         self.api_url = url.trim_end_matches('/').to_owned();
+        self.api_url_variable = None;
         Ok(self)
+    }
+
+    /// Allows plain `http://` API and JWKS URLs to hosts other than this machine (default: refused, since the
+    /// secret key and the keys would travel unprotected). For a trusted network path only, such as a sidecar proxy.
+    pub const fn allow_insecure_http(mut self, yes: bool) -> Self {
+        self.insecure_http = yes;
+        self
     }
 
     /// The publishable key: enables the suffixed session cookie, the derived issuer, and (without a secret key) the
@@ -167,7 +184,8 @@ impl VerifierBuilder {
         Ok(self)
     }
 
-    /// Keys from this JWKS URL (no credentials sent).
+    /// Keys from this JWKS URL (no credentials sent). Plain `http://` is for loopback hosts only, unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http).
     ///
     /// # Errors
     /// [`BuildError::InvalidUrl`].
@@ -297,9 +315,20 @@ impl VerifierBuilder {
     /// Builds the verifier.
     ///
     /// # Errors
-    /// [`BuildError::NoKeySource`] without any key source; [`BuildError::InvalidOption`] for an unusable
-    /// combination (e.g. the derived issuer check without a publishable key or domain, or no algorithm).
+    /// [`BuildError::NoKeySource`] without any key source; [`BuildError::InsecureUrl`] for a plain `http://` URL to
+    /// another machine; [`BuildError::InvalidOption`] for an unusable combination (e.g. the derived issuer check without a publishable key or domain, or no algorithm).
     pub fn build(self) -> Result<Verifier, BuildError> {
+        if !self.insecure_http {
+            if self.secret_key.is_some() && crate::keys::is_insecure_url(&self.api_url) {
+                return Err(BuildError::InsecureUrl { field: "api_url", variable: self.api_url_variable });
+            }
+            if let KeySourceConfig::Url(url) = &self.source
+                && crate::keys::is_insecure_url(url)
+            {
+                return Err(BuildError::InsecureUrl { field: "jwks_url", variable: None });
+            }
+        }
+        self.key_cache.check()?;
         let mut options = self.options;
         if !options.algorithms.iter().any(|a| *a) {
             return Err(BuildError::InvalidOption { field: "algorithms", why: "at least one algorithm is required" });
@@ -427,5 +456,49 @@ mod tests {
         assert!(b.algorithms([]).build().is_err());
         let dbg = format!("{:?}", Verifier::builder().secret_key("sk_test_abc").unwrap());
         assert!(!dbg.contains("sk_test_abc"), "{dbg}");
+    }
+
+    /// Key-cache settings that would fetch the key set on every request are refused at build time.
+    #[test]
+    fn key_cache_settings_that_loop_are_refused() {
+        use std::time::Duration;
+        let with =
+            |cache: KeyCacheConfig| Verifier::builder().secret_key("sk_test_abc").unwrap().key_cache(cache).build();
+        let s = Duration::from_secs;
+        for (cache, field) in [
+            (KeyCacheConfig::default().ttl(Duration::ZERO), "key_cache.ttl"),
+            (KeyCacheConfig::default().ttl(s(60)).refresh_ahead(s(60)), "key_cache.refresh_ahead"),
+            (KeyCacheConfig::default().ttl(s(30)).refresh_ahead(s(60)), "key_cache.refresh_ahead"),
+        ] {
+            let err = with(cache).unwrap_err();
+            assert!(matches!(err, BuildError::InvalidOption { field: f, .. } if f == field), "{cache:?}: {err}");
+        }
+        with(KeyCacheConfig::default().ttl(s(60)).refresh_ahead(s(59))).unwrap();
+        with(KeyCacheConfig::default().ttl(s(60)).refresh_ahead(Duration::ZERO)).unwrap();
+        with(KeyCacheConfig::default().min_refresh_interval(Duration::ZERO)).unwrap();
+    }
+
+    /// Plain `http://` carries the secret key and the keys in clear: refused for other machines unless allowed by
+    /// name, accepted for this one (a local emulator).
+    #[test]
+    fn plain_http_is_for_loopback_hosts_only() {
+        let with_api = |url: &str| Verifier::builder().secret_key("sk_test_abc").unwrap().api_url(url).unwrap();
+        let with_jwks = |url: &str| Verifier::builder().jwks_url(url).unwrap();
+        for url in ["http://api.clerk.com", "http://10.0.0.8:8080", "http://[2001:db8::1]", "http://localhost.evil.com"]
+        {
+            let err = with_api(url).build().unwrap_err();
+            assert!(matches!(err, BuildError::InsecureUrl { field: "api_url", variable: None }), "{url}: {err}");
+            assert!(err.to_string().contains("https://"), "{err}");
+            let err = with_jwks(url).build().unwrap_err();
+            assert!(matches!(err, BuildError::InsecureUrl { field: "jwks_url", .. }), "{url}: {err}");
+            with_api(url).allow_insecure_http(true).build().unwrap();
+            with_jwks(url).allow_insecure_http(true).build().unwrap();
+        }
+        for url in
+            ["http://127.0.0.1:8080", "http://127.9.9.9", "http://[::1]:3000", "http://localhost:4000", "https://x.io"]
+        {
+            with_api(url).build().unwrap();
+            with_jwks(url).build().unwrap();
+        }
     }
 }
