@@ -182,3 +182,62 @@ async fn optional_clerk_auth_is_none_only_without_credentials() {
     let expired = clerk.session_token(&uid).unwrap().expired(Duration::from_secs(60)).mint();
     assert_eq!(call(&app, "/", Some(&expired)).await.0, StatusCode::UNAUTHORIZED);
 }
+
+/// A log that tests can read.
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A secret key the Backend API refuses is the app's misconfiguration, not an outage: `500` (no `Retry-After`, which
+/// would promise that retrying helps), and one `error` log naming the variable to fix, not one per request.
+#[tokio::test]
+async fn a_refused_secret_key_is_a_server_error_logged_once() {
+    let clerk = Emulator::start().await.unwrap();
+    let uid = clerk.create_user("wrong-key@example.com").unwrap();
+    let token = clerk.session_token(&uid).unwrap().mint();
+    let client = clerk_api::Client::builder()
+        .secret_key("sk_test_wrongwrongwrongwrongwrongwrongwrongwr")
+        .unwrap()
+        .api_url(&clerk.api_url())
+        .unwrap()
+        .retry(clerk_api::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let app = axum::Router::new()
+        .route("/me", get(|auth: ClerkAuth| async move { auth.user_id().to_string() }))
+        .layer(ClerkLayer::new(client.authenticator().unwrap().build().unwrap()));
+
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    // A global subscriber first, so that no test on a thread without one caches "never" for a callsite (tracing's
+    // process-wide interest cache) before this one's thread-local subscriber is set.
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::fmt().with_writer(std::io::sink).finish());
+    });
+    let _guard = tracing::subscriber::set_default(subscriber);
+    for _ in 0..3 {
+        let req = Request::get("/me").header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let resp = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(resp.headers().get(header::RETRY_AFTER).is_none());
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        assert_eq!(&body[..], b"Internal Server Error");
+    }
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "{text}");
+    assert!(errors[0].contains("CLERK_SECRET_KEY") && errors[0].contains("secret-key-invalid"), "{text}");
+    assert!(!text.contains("sk_test_wrong"), "the key is never logged: {text}");
+}

@@ -13,13 +13,17 @@ use crate::source::TokenSourceError;
 /// | [`Token`](Self::Token) | Clerk's reason code (`token-expired`, `token-type-mismatch`, …) | `401` |
 /// | [`Credentials`](Self::Credentials) | `token-invalid` | `401` |
 /// | [`UserNotFound`](Self::UserNotFound) | `user-not-found` | `401` |
-/// | [`KeysUnavailable`](Self::KeysUnavailable) | `jwk-remote-failed-to-load`, `secret-key-invalid`, … | `503` |
+/// | [`KeysUnavailable`](Self::KeysUnavailable) | `jwk-remote-failed-to-load`, … | `503` |
+/// | [`KeysUnavailable`](Self::KeysUnavailable) with `secret-key-invalid` | `secret-key-invalid` | `500` |
 /// | [`UserUnavailable`](Self::UserUnavailable) | `user-fetch-failed` | `503` |
-/// | [`MachineTokenUnavailable`](Self::MachineTokenUnavailable) | `unexpected-error`, `secret-key-invalid` | `503` |
-/// | [`NoBackendApi`](Self::NoBackendApi) | `no-backend-api-client` | `503` |
+/// | [`MachineTokenUnavailable`](Self::MachineTokenUnavailable) | `unexpected-error` | `503` |
+/// | [`MachineTokenUnavailable`](Self::MachineTokenUnavailable) with `secret-key-invalid` | `secret-key-invalid` | `500` |
+/// | [`NoBackendApi`](Self::NoBackendApi) | `no-backend-api-client` | `500` |
 ///
 /// An outage is never a `401`: it must not log users out. (The configured outage status replaces `503` in the
-/// framework adapters.)
+/// framework adapters.) A misconfiguration — the Backend API refuses the secret key, or none is configured — is not
+/// an outage either: a retry will not fix it, so it is a `500` (with an `error` log naming what to fix), not a `503`
+/// with `Retry-After`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Failure {
@@ -57,23 +61,36 @@ impl Failure {
         }
     }
 
-    /// Whether Clerk could not be reached (or is not configured) to judge the credentials: answer an outage
-    /// status, never `401`.
+    /// Whether Clerk could not be reached to judge the credentials: answer an outage status, never `401`.
     #[must_use]
-    pub const fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            Self::KeysUnavailable(_)
-                | Self::UserUnavailable
-                | Self::MachineTokenUnavailable { .. }
-                | Self::NoBackendApi
-        )
+    pub fn is_unavailable(&self) -> bool {
+        !self.is_misconfiguration()
+            && matches!(self, Self::KeysUnavailable(_) | Self::UserUnavailable | Self::MachineTokenUnavailable { .. })
     }
 
-    /// The status to answer: `401` when the credentials were refused, `503` when they could not be judged.
+    /// Whether the app is misconfigured: the Backend API refused the secret key, or none is configured for what the
+    /// request needs. Not the caller's fault, and not something a retry fixes.
     #[must_use]
-    pub const fn status(&self) -> StatusCode {
-        if self.is_unavailable() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::UNAUTHORIZED }
+    pub fn is_misconfiguration(&self) -> bool {
+        match self {
+            Self::KeysUnavailable(reason) => *reason == Reason::SecretKeyInvalid,
+            Self::MachineTokenUnavailable { code } => *code == "secret-key-invalid",
+            Self::NoBackendApi => true,
+            _ => false,
+        }
+    }
+
+    /// The status to answer: `401` when the credentials were refused, `503` when they could not be judged, `500`
+    /// for a misconfiguration.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        if self.is_misconfiguration() {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else if self.is_unavailable() {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::UNAUTHORIZED
+        }
     }
 }
 

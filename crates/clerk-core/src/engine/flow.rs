@@ -86,6 +86,9 @@ fn mismatch(kind: TokenType) -> Failure {
     f
 }
 
+/// How often a misconfiguration is logged at `error`: once is enough to be seen, every request would flood the log.
+const MISCONFIGURATION_LOG_INTERVAL_MS: u64 = 60_000;
+
 /// A verification refused, or impossible: an outage when the keys could not be had, else a refused token.
 fn refused(e: &VerifyError) -> Failure {
     if e.is_key_unavailable() {
@@ -100,6 +103,25 @@ fn refused(e: &VerifyError) -> Failure {
 }
 
 impl Authenticator {
+    /// `failure`, logged at `error` (at most once a minute) with what to fix when it is a misconfiguration.
+    fn alarm(&self, failure: Failure) -> Failure {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !failure.is_misconfiguration() {
+            return failure;
+        }
+        let now = self.inner.verifier.clock().now_millis().max(1);
+        let last = self.inner.misconfiguration_logged_at.load(Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= MISCONFIGURATION_LOG_INTERVAL_MS;
+        if due && self.inner.misconfiguration_logged_at.compare_exchange(last, now, Relaxed, Relaxed).is_ok() {
+            if failure == Failure::NoBackendApi {
+                tracing::error!(target: "clerk::auth", reason = failure.reason(), "this request needs the Clerk Backend API (a user to load, an opaque machine token) and none is configured: set CLERK_SECRET_KEY (with clerk-api) or give the authenticator a backend_api");
+            } else {
+                tracing::error!(target: "clerk::auth", reason = failure.reason(), "the Clerk Backend API refused the secret key: set CLERK_SECRET_KEY to this instance's secret key (Clerk Dashboard, API keys); requests are answered 500 until it is fixed");
+            }
+        }
+        failure
+    }
+
     /// Authenticates a request by its headers. `Ok(None)`: no credentials at all (signed out).
     ///
     /// Session tokens come from `Authorization: Bearer`, else the session cookie; machine tokens from the header
@@ -175,7 +197,7 @@ impl Authenticator {
                     {
                         this.machine_jwt(&token).await
                     }
-                    Err(e) => Err(refused(&e)),
+                    Err(e) => Err(this.alarm(refused(&e))),
                 }
             });
         }
@@ -192,7 +214,7 @@ impl Authenticator {
     fn session_answer(&self, answer: Result<SessionAuth, VerifyError>, origin: TokenOrigin) -> Authentication {
         let auth = match answer {
             Ok(auth) => auth,
-            Err(e) => return Authentication::Ready(Err(refused(&e))),
+            Err(e) => return Authentication::Ready(Err(self.alarm(refused(&e)))),
         };
         if self.inner.fetch_user == FetchUser::Never {
             return Authentication::Ready(Ok(Some(Authenticated::session_of(auth, origin, None))));
@@ -218,7 +240,7 @@ impl Authenticator {
                 Ok(Some(Authenticated::machine_of(machine, TokenOrigin::Header)))
             }
             Ok(machine) => Err(mismatch(machine.token_type())),
-            Err(e) => Err(refused(&e)),
+            Err(e) => Err(self.alarm(refused(&e))),
         }
     }
 
@@ -236,7 +258,7 @@ impl Authenticator {
         }
         let Some(backend) = self.inner.backend.clone() else {
             tracing::warn!(target: "clerk::auth", token_type = kind.as_str(), "cannot verify an opaque machine token without the Backend API (set a secret key)");
-            return Authentication::Ready(Err(Failure::NoBackendApi));
+            return Authentication::Ready(Err(self.alarm(Failure::NoBackendApi)));
         };
         let this = self.clone();
         let token = token.to_owned();
@@ -263,7 +285,7 @@ impl Authenticator {
                 tracing::info!(target: "clerk::auth", reason = f.reason(), token_type = kind.as_str(), "request refused");
                 Err(f)
             }
-            Err(e @ BackendError::SecretKeyInvalid(_)) => Err(unavailable("secret-key-invalid", &e)),
+            Err(e @ BackendError::SecretKeyInvalid(_)) => Err(self.alarm(unavailable("secret-key-invalid", &e))),
             Err(e) => Err(unavailable("unexpected-error", &e)),
         }
     }
@@ -283,8 +305,7 @@ impl Authenticator {
             return Ok(user);
         }
         let Some(backend) = &self.inner.backend else {
-            tracing::warn!(target: "clerk::auth", "cannot load the user without the Backend API (set a secret key)");
-            return Err(Failure::NoBackendApi);
+            return Err(self.alarm(Failure::NoBackendApi));
         };
         match backend.load_user(user_id).await {
             Ok(user) => {

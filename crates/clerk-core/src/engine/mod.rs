@@ -47,6 +47,8 @@ struct Inner {
     fetch_user: FetchUser,
     user_cache: Option<UserCache>,
     negative_cache: Option<NegativeCache>,
+    /// When the last misconfiguration was logged at `error` (clock ms; 0: never), so it is logged once a minute.
+    misconfiguration_logged_at: std::sync::atomic::AtomicU64,
 }
 
 /// Authenticates requests: token → verified session (→ optionally the user), or verified machine token. Cheap to
@@ -178,6 +180,7 @@ impl AuthenticatorBuilder {
                 fetch_user: self.fetch_user,
                 user_cache,
                 negative_cache,
+                misconfiguration_logged_at: std::sync::atomic::AtomicU64::new(0),
             }),
             accepts: self.accepts,
         })

@@ -22,6 +22,7 @@ const JSON: &str = "application/json";
 /// | requirement not met | `403` | | `Forbidden` |
 /// | reverification needed | `403` | `Content-Type: application/json` | Clerk's `reverification-error` object |
 /// | Clerk unavailable | `503` (configurable) | `Retry-After: 5` | `Service Unavailable` |
+/// | the app is misconfigured (secret key refused, no Backend API) | `500` | | `Internal Server Error` |
 /// | the layer is missing | `500` | | `Internal Server Error` |
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
@@ -59,9 +60,21 @@ impl Refusal {
         r
     }
 
-    /// The answer for a failure: `401` when refused, the outage status when Clerk could not judge.
-    pub const fn failure(f: &Failure, unavailable: StatusCode) -> Self {
-        if f.is_unavailable() { Self::unavailable(unavailable) } else { Self::invalid_token() }
+    /// The answer for a failure: `401` when refused, the outage status when Clerk could not judge, `500` for a
+    /// misconfiguration.
+    pub fn failure(f: &Failure, unavailable: StatusCode) -> Self {
+        if f.is_misconfiguration() {
+            Self::misconfigured()
+        } else if f.is_unavailable() {
+            Self::unavailable(unavailable)
+        } else {
+            Self::invalid_token()
+        }
+    }
+
+    /// The app is misconfigured (the secret key refused, no Backend API): `500`, no `Retry-After`.
+    pub const fn misconfigured() -> Self {
+        Self::text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
     }
 
     /// Signed in without what the route requires: `403`.
