@@ -111,6 +111,23 @@ impl Clerk {
         self.accepting(TokenTypes::MACHINE)
     }
 
+    /// The start-up check: loads the instance's keys now and, when they cannot be loaded, answers an error naming
+    /// the setting to fix (a wrong `CLERK_SECRET_KEY`, an unreachable `CLERK_API_URL`, …), so that a misconfigured
+    /// app stops at start-up instead of answering every signed-in request with an error.
+    ///
+    /// ```no_run
+    /// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+    /// let clerk = clerk_actix::Clerk::from_env()?;
+    /// clerk.check().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`CheckError`](clerk_core::CheckError).
+    pub async fn check(&self) -> Result<(), clerk_core::CheckError> {
+        self.authenticator.check().await
+    }
+
     /// The authenticator.
     #[must_use]
     pub const fn authenticator(&self) -> &Authenticator {

@@ -116,8 +116,8 @@ pub use transport::{BoxFuture, HttpTransport, RetryPolicy};
 #[cfg(feature = "hyper")]
 pub use transport::{HyperTransport, HyperTransportBuilder};
 pub use verify::{
-    DEFAULT_API_URL, DEFAULT_MAX_TOKEN_BYTES, IssuerCheck, PendingSessions, RequestAuthError, TokenCacheConfig,
-    Verifier, VerifierBuilder,
+    CheckError, DEFAULT_API_URL, DEFAULT_MAX_TOKEN_BYTES, IssuerCheck, PendingSessions, RequestAuthError,
+    TokenCacheConfig, Verifier, VerifierBuilder,
 };
 
 /// The `User-Agent` this SDK sends.

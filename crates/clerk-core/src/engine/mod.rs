@@ -234,6 +234,15 @@ impl Authenticator {
         Self { inner: Arc::clone(&self.inner), accepts: types }
     }
 
+    /// The start-up check: loads the instance's keys now and names the setting to fix when they cannot be
+    /// loaded ([`Verifier::check`]).
+    ///
+    /// # Errors
+    /// [`CheckError`](crate::CheckError).
+    pub async fn check(&self) -> Result<(), crate::CheckError> {
+        self.inner.verifier.check().await
+    }
+
     /// How many refused opaque machine tokens the negative cache holds (0 without one).
     #[must_use]
     pub fn machine_negative_cache_len(&self) -> usize {

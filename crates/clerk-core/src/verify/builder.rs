@@ -15,6 +15,7 @@ use crate::keys::{PublishableKey, parse_secret_key};
 use crate::source::TokenExtractor;
 use crate::transport::{HttpTransport, RetryPolicy};
 
+use super::check::KeySettings;
 use super::options::{DEFAULT_MAX_TOKEN_BYTES, IssuerCheck, Options, PendingSessions};
 use super::token_cache::{TokenCache, TokenCacheConfig};
 use super::{Inner, Verifier};
@@ -368,6 +369,21 @@ impl VerifierBuilder {
                 None => default_transport(),
             }
         };
+        if options.authorized_parties.is_empty() {
+            // Cookies are always read (after the header): a token replayed from another site's request would pass.
+            tracing::warn!(target: "clerk::config", "session tokens are accepted from cookies without authorized parties, so a token's `azp` is not checked against your origins (cross-site request forgery): set CLERK_AUTHORIZED_PARTIES (or .authorized_parties(..)) to your app's origins");
+        }
+        let key_settings = match &self.source {
+            KeySourceConfig::Pem(_) => KeySettings::Local("CLERK_JWT_KEY (jwt_key)"),
+            KeySourceConfig::Jwks(_) => KeySettings::Local("jwks_json"),
+            KeySourceConfig::Custom(_) => KeySettings::Remote("the custom key source (key_source)"),
+            KeySourceConfig::Url(_) => KeySettings::Remote("jwks_url"),
+            KeySourceConfig::None if self.secret_key.is_some() => {
+                KeySettings::BackendApi { api_url_variable: self.api_url_variable }
+            }
+            KeySourceConfig::None if self.domain.is_some() => KeySettings::Remote("domain"),
+            KeySourceConfig::None => KeySettings::Remote("CLERK_PUBLISHABLE_KEY (publishable_key)"),
+        };
         let keys = match self.source {
             KeySourceConfig::Pem(pem) => {
                 KeyStore::new_static(KeySet::from_pem(&pem).map_err(BuildError::InvalidKey)?, Arc::clone(&self.clock))
@@ -413,6 +429,7 @@ impl VerifierBuilder {
                 clock: self.clock,
                 cache: TokenCache::new(self.token_cache),
                 extractor,
+                key_settings,
             }),
         })
     }

@@ -10,6 +10,7 @@
 //! stack) and awaits only when the key store must fetch keys.
 
 mod builder;
+mod check;
 mod checks;
 mod jws;
 mod machine_jwt;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use builder::{DEFAULT_API_URL, VerifierBuilder};
+pub use check::CheckError;
 #[cfg(test)]
 pub(crate) use jws::{Header, plain_header};
 pub use options::{DEFAULT_MAX_TOKEN_BYTES, IssuerCheck, PendingSessions};
@@ -69,6 +71,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     cache: Option<TokenCache>,
     extractor: TokenExtractor,
+    /// Which settings the keys come from, for the startup check's errors.
+    key_settings: check::KeySettings,
 }
 
 /// Verifies Clerk session tokens. Cheap to clone; clones share keys and caches.
