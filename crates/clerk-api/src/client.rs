@@ -220,6 +220,19 @@ impl ClientBuilder {
     }
 }
 
+/// `CLERK_API_VERSION` as Clerk's SDKs read it: the Backend API's URL path version. Only `v1` exists.
+fn check_path_version(v: &str) -> Result<(), BuildError> {
+    if v == "v1" {
+        return Ok(());
+    }
+    let why = if v.len() == 10 && v.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        "in Clerk's SDKs it is the URL path version (v1); for the Clerk-API-Version date header, set CLERK_API_DATE_VERSION"
+    } else {
+        "it is the Backend API's URL path version, and only v1 exists"
+    };
+    Err(BuildError::InvalidOption { field: "CLERK_API_VERSION", why })
+}
+
 #[cfg(feature = "hyper")]
 fn default_transport() -> Result<Arc<dyn HttpTransport>, BuildError> {
     Ok(Arc::new(clerk_core::HyperTransport::new()?))
@@ -239,10 +252,14 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A builder from `CLERK_SECRET_KEY`, `CLERK_API_URL` and `CLERK_API_VERSION`.
+    /// A builder from the environment, with the names and meanings of Clerk's official SDKs: `CLERK_SECRET_KEY`,
+    /// `CLERK_API_URL`, and `CLERK_API_VERSION`, the URL path version (`v1`, the only one there is). The
+    /// `Clerk-API-Version` date header, which Clerk's SDKs pin in code, can be set with `CLERK_API_DATE_VERSION`
+    /// (e.g. `2021-02-05`; default [`API_VERSION`]).
     ///
     /// # Errors
-    /// When a set variable is invalid.
+    /// When a set variable is invalid; a `CLERK_API_VERSION` other than `v1` (a date there is refused with a pointer
+    /// to `CLERK_API_DATE_VERSION`).
     pub fn from_env() -> Result<ClientBuilder, BuildError> {
         let mut b = ClientBuilder::default();
         if let Some(k) = env("CLERK_SECRET_KEY") {
@@ -253,6 +270,9 @@ impl Client {
             b.api_url_variable = Some("CLERK_API_URL");
         }
         if let Some(v) = env("CLERK_API_VERSION") {
+            check_path_version(&v)?;
+        }
+        if let Some(v) = env("CLERK_API_DATE_VERSION") {
             b = b.api_version(v);
         }
         Ok(b)
@@ -332,5 +352,19 @@ pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T,
                 Err(e) => Err(Error::Decode(DecodeError::new(status, &e, body))),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clerk_api_version_is_the_path_version() {
+        check_path_version("v1").unwrap();
+        let date = check_path_version("2025-04-10").unwrap_err().to_string();
+        assert!(date.contains("CLERK_API_VERSION") && date.contains("CLERK_API_DATE_VERSION"), "{date}");
+        let other = check_path_version("v2").unwrap_err().to_string();
+        assert!(other.contains("only v1"), "{other}");
     }
 }
