@@ -42,3 +42,27 @@ async fn a_tower_service_carries_the_requests() {
         .unwrap();
     assert!(matches!(client.users().get("user_1").send().await, Err(clerk_api::Error::Transport(_))));
 }
+
+/// A custom stack gets the default transport's bounds: a request that takes too long times out, and a body over the
+/// limit is refused.
+#[tokio::test]
+async fn a_tower_service_is_bounded_like_the_default_transport() {
+    use clerk_api::TowerTransport;
+    use clerk_core::{HttpTransport as _, TransportError};
+    use std::time::Duration;
+
+    let slow = tower::service_fn(|_req: http::Request<Bytes>| async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok::<_, std::io::Error>(http::Response::new(Bytes::new()))
+    });
+    let transport = TowerTransport::new(slow).timeout(Duration::from_millis(50));
+    let err = transport.send(http::Request::new(Bytes::new())).await.unwrap_err();
+    assert!(matches!(err, TransportError::Timeout), "{err:?}");
+
+    let big = tower::service_fn(|_req: http::Request<Bytes>| async {
+        Ok::<_, std::io::Error>(http::Response::new(Bytes::from(vec![b'x'; 2048])))
+    });
+    let err = TowerTransport::new(big).max_body_bytes(1024).send(http::Request::new(Bytes::new())).await.unwrap_err();
+    assert!(matches!(err, TransportError::BodyTooLarge { limit: 1024 }), "{err:?}");
+    assert_eq!(TowerTransport::new(big).send(http::Request::new(Bytes::new())).await.unwrap().body().len(), 2048);
+}
