@@ -266,17 +266,29 @@ mod hyper_transport {
             http.enforce_http(false);
             http.set_connect_timeout(Some(self.connect_timeout));
             http.set_nodelay(true);
-            let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(provider)
-                .map_err(|e| BuildError::Transport(Box::new(e)))?
-                .https_or_http()
-                .enable_http1()
-                .enable_http2()
-                .wrap_connector(http);
+            let https = roots()?.https_or_http().enable_http1().enable_http2().wrap_connector(http);
             let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(self.pool_idle_timeout).build(https);
             Ok(HyperTransport { client, timeout: self.timeout, max_body: self.max_body })
         }
+    }
+
+    type WantsSchemes = hyper_rustls::HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>;
+
+    /// The trusted roots: the Mozilla set compiled in (webpki-roots), or with the `native-roots` feature the
+    /// platform's store (a corporate proxy's CA included), falling back to the compiled-in set, with a warning, when
+    /// the platform's store has no usable certificate.
+    fn roots() -> Result<WantsSchemes, BuildError> {
+        let provider = || std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        #[cfg(feature = "native-roots")]
+        match hyper_rustls::HttpsConnectorBuilder::new().with_provider_and_native_roots(provider()) {
+            Ok(builder) => return Ok(builder),
+            Err(e) => {
+                tracing::warn!(target: "clerk::http", error = %e, "the platform's root store has no usable certificate: using the compiled-in Mozilla roots");
+            }
+        }
+        hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(provider())
+            .map_err(|e| BuildError::Transport(Box::new(e)))
     }
 
     impl HyperTransport {

@@ -171,3 +171,18 @@ fn the_verify_future_is_small() {
     let size = std::mem::size_of_val(&v.verify_machine_jwt("a.b.c"));
     assert!(size <= 256, "Verifier::verify_machine_jwt's future is {size} bytes");
 }
+
+/// With the `native-roots` feature the default transport trusts the platform's store (or falls back to the
+/// compiled-in roots) and still carries requests.
+#[cfg(feature = "native-roots")]
+#[tokio::test]
+async fn the_default_transport_builds_with_native_roots() {
+    use clerk_core::HttpTransport as _;
+    let clerk = clerk_testing::Emulator::start().await.unwrap();
+    let transport = clerk_core::HyperTransport::new().unwrap();
+    let request = http::Request::get(format!("{}/v1/jwks", clerk.api_url()))
+        .header("authorization", format!("Bearer {}", clerk.secret_key()))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    assert_eq!(transport.send(request).await.unwrap().status(), 200);
+}
