@@ -78,6 +78,11 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// Not API: the fuzz targets' entry points (feature `fuzzing`, never on by default; see `fuzz/`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
 mod auth;
 mod claims;
 mod clock;

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 pub use builder::{DEFAULT_API_URL, VerifierBuilder};
 pub use check::CheckError;
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use jws::{Header, plain_header};
 pub use options::{DEFAULT_MAX_TOKEN_BYTES, IssuerCheck, PendingSessions};
 pub(crate) use token_cache::Probe;
