@@ -263,10 +263,10 @@ impl Client {
     pub fn from_env() -> Result<ClientBuilder, BuildError> {
         let mut b = ClientBuilder::default();
         if let Some(k) = env("CLERK_SECRET_KEY") {
-            b = b.secret_key(&k)?;
+            b = b.secret_key(&k).map_err(|e| e.in_variable("CLERK_SECRET_KEY"))?;
         }
         if let Some(u) = env("CLERK_API_URL") {
-            b = b.api_url(&u)?;
+            b = b.api_url(&u).map_err(|e| e.in_variable("CLERK_API_URL"))?;
             b.api_url_variable = Some("CLERK_API_URL");
         }
         if let Some(v) = env("CLERK_API_VERSION") {

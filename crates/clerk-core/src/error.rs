@@ -250,13 +250,26 @@ impl TransportError {
     }
 }
 
-/// A configuration that cannot be built.
-#[derive(Debug, thiserror::Error)]
+/// A configuration that cannot be built. Its `Debug` is its `Display` (what a `main` returning the error prints),
+/// naming the setting or the environment variable to fix.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
     /// No key source was configured and none could be derived.
-    #[error("no key source: set a secret key, a JWT public key, a publishable key, a domain or a JWKS")]
+    #[error(
+        "no key source: set CLERK_SECRET_KEY (keys from the Backend API), CLERK_JWT_KEY (a PEM public key) or \
+         CLERK_PUBLISHABLE_KEY (keys from the Frontend API), or give the builder a key source"
+    )]
     NoKeySource,
+    /// An environment variable holds a value that cannot be used.
+    #[error("`{variable}`: {source}")]
+    Variable {
+        /// The environment variable.
+        variable: &'static str,
+        /// What is wrong with its value.
+        #[source]
+        source: Box<Self>,
+    },
     /// A secret key that does not look like a Clerk secret key (`sk_test_…`/`sk_live_…`).
     #[error("the secret key is not a Clerk secret key (expected sk_test_… or sk_live_…)")]
     InvalidSecretKey,
@@ -301,6 +314,23 @@ pub enum BuildError {
     Transport(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl BuildError {
+    /// This error, as the value of the environment variable `variable`.
+    #[must_use]
+    pub fn in_variable(self, variable: &'static str) -> Self {
+        match self {
+            already @ (Self::Variable { .. } | Self::InsecureUrl { variable: Some(_), .. }) => already,
+            other => Self::Variable { variable, source: Box::new(other) },
+        }
+    }
+}
+
 /// How an error names a setting: by its environment variable when it came from one.
 fn setting(field: &str, variable: &Option<&'static str>) -> String {
     match variable {
@@ -343,6 +373,14 @@ mod tests {
         assert::<KeyError>();
         assert::<TransportError>();
         assert::<BuildError>();
+    }
+
+    #[test]
+    fn a_main_returning_a_build_error_prints_what_to_fix() {
+        let e = BuildError::InvalidSecretKey.in_variable("CLERK_SECRET_KEY");
+        assert_eq!(format!("{e:?}"), format!("{e}"));
+        assert!(e.to_string().starts_with("`CLERK_SECRET_KEY`: the secret key is not a Clerk secret key"), "{e}");
+        assert!(format!("{:?}", BuildError::NoKeySource).contains("CLERK_SECRET_KEY"));
     }
 
     #[test]

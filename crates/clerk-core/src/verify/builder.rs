@@ -114,17 +114,17 @@ impl VerifierBuilder {
     pub fn from_env() -> Result<Self, BuildError> {
         let mut b = Self::default();
         if let Some(sk) = env("CLERK_SECRET_KEY") {
-            b = b.secret_key(&sk)?;
+            b = b.secret_key(&sk).map_err(|e| e.in_variable("CLERK_SECRET_KEY"))?;
         }
         if let Some(url) = env("CLERK_API_URL") {
-            b = b.api_url(&url)?;
+            b = b.api_url(&url).map_err(|e| e.in_variable("CLERK_API_URL"))?;
             b.api_url_variable = Some("CLERK_API_URL");
         }
         if let Some(pk) = env("CLERK_PUBLISHABLE_KEY") {
-            b = b.publishable_key(&pk)?;
+            b = b.publishable_key(&pk).map_err(|e| e.in_variable("CLERK_PUBLISHABLE_KEY"))?;
         }
         if let Some(pem) = env("CLERK_JWT_KEY") {
-            b = b.jwt_key(&pem)?;
+            b = b.jwt_key(&pem).map_err(|e| e.in_variable("CLERK_JWT_KEY"))?;
         }
         if let Some(parties) = env("CLERK_AUTHORIZED_PARTIES") {
             b = b.authorized_parties(parties.split(',').map(str::trim).filter(|p| !p.is_empty()));
