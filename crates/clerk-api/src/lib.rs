@@ -37,6 +37,7 @@
 //! | feature | what it adds | default |
 //! |---|---|---|
 //! | `hyper` | the default transport (clerk-core's hyper-util client over rustls) | yes |
+//! | `native-roots` | the default transport trusts the platform's root store (`clerk-core`'s `native-roots`) | no |
 
 mod backend;
 mod client;

@@ -73,6 +73,7 @@
 //! | feature | what it adds | default |
 //! |---|---|---|
 //! | `hyper` | [`HyperTransport`], the default HTTP transport (hyper-util + rustls with aws-lc-rs, webpki roots) | yes |
+//! | `native-roots` | the default transport trusts the platform's root store (a corporate proxy's CA), falling back to the compiled-in Mozilla roots when it is empty | no |
 //!
 //! Secrets and tokens never appear in `Debug` output, errors or logs.
 
