@@ -10,6 +10,7 @@
 mod codegen;
 mod codegen_api;
 mod codegen_webhooks;
+mod fuzz;
 mod icount;
 mod loadbench;
 mod seed_mapping;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(&args[1..]),
         Some("loadbench") => loadbench::run(&args[1..]),
         Some("icount") => icount::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             usage();
             Ok(())
@@ -43,7 +45,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, each feature alone (cargo hack), tests, benches in\n         test mode, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  bench-test\n         every bench target once in test mode: sanity checks and each case once, no summary (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)"
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, each feature alone (cargo hack), tests, benches in\n         test mode, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  bench-test\n         every bench target once in test mode: sanity checks and each case once, no summary (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)\n  fuzz [--seconds N] [TARGET]\n         the cargo-fuzz targets of fuzz/, each (or TARGET) for N seconds (default 30); needs nightly and\n         cargo-fuzz; not part of ci"
     );
 }
 
