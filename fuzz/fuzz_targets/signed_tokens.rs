@@ -6,9 +6,11 @@
 //!
 //! Checked: nothing unsigned is accepted. Whenever a token verifies, its signing input and signature must be a pair
 //! this process signed with a key of the JWKS whose kid the header names, with an algorithm that key allows (the
-//! original tokens, or a mutation re-signed here). And the original tokens, unmutated, verify.
+//! original tokens, or a mutation re-signed here). And the original tokens, unmutated, verify. Every 2^16 executions
+//! and more it prints how many tokens were re-signed and how many verified.
 #![no_main]
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, OnceLock};
 
 use arbitrary::Arbitrary;
@@ -276,6 +278,22 @@ fn apply(token: &mut Vec<u8>, edit: &Edit) {
     }
 }
 
+static RUNS: AtomicU64 = AtomicU64::new(0);
+static RESIGNED: AtomicU64 = AtomicU64::new(0);
+static VERIFIED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts executions, re-signed tokens and verified ones, and prints them every 2^16 executions and more: a check
+/// that the accepting path runs, not only refusals.
+fn count(verified: bool, resigned: bool) {
+    let runs = RUNS.fetch_add(1, Relaxed) + 1;
+    RESIGNED.fetch_add(u64::from(resigned), Relaxed);
+    VERIFIED.fetch_add(u64::from(verified), Relaxed);
+    if runs.is_power_of_two() && runs >= 1 << 16 {
+        let (resigned, verified) = (RESIGNED.load(Relaxed), VERIFIED.load(Relaxed));
+        eprintln!("signed_tokens: {runs} tokens, {resigned} re-signed by a key of the JWKS, {verified} verified");
+    }
+}
+
 /// Whether `token` is a pair this process signed with a key of the JWKS.
 fn signed_here(token: &str) -> bool {
     let Some((input, sig)) = token.rsplit_once('.') else { return false };
@@ -363,6 +381,7 @@ fuzz_target!(|input: Input| {
     if session || machine {
         assert!(signed_here(&token), "a token verified that no key of the JWKS signed: {token} ({input:?})");
     }
+    count(session || machine, matches!(input.signer, Signer::Instance | Signer::Pinned384));
     // Keep only the pairs of this execution's re-signing and the originals.
     SIGNED.lock().expect("not poisoned").truncate(4);
 });
