@@ -1,6 +1,6 @@
 //! Workspace automation. `cargo xtask ci` runs what CI runs: format check, clippy with warnings denied, each crate
 //! with each feature alone, the tests, every benchmark once in test mode, and the documentation build with warnings
-//! denied, after checking the generated code is up to date.
+//! denied, after checking the generated code is up to date; then each fuzz target for a few seconds.
 //! `cargo xtask codegen` regenerates `crates/clerk-testing/src/generated/operations.rs`,
 //! `crates/clerk-api/src/generated/` and `docs/seed-mapping.md` from Clerk's OpenAPI spec (and the seed's function
 //! list).
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, each feature alone (cargo hack), tests, benches in\n         test mode, docs -D warnings, cargo deny\n  test   the workspace tests (what `ci` runs)\n  bench-test\n         every bench target once in test mode: sanity checks and each case once, no summary (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)\n  fuzz [--seconds N] [TARGET]\n         the cargo-fuzz targets of fuzz/, each (or TARGET) for N seconds (default 30); needs nightly and\n         cargo-fuzz; not part of ci"
+        "usage: cargo xtask <task>\n\ntasks:\n  ci     codegen --check, fmt check, clippy -D warnings, each feature alone (cargo hack), tests, benches in\n         test mode, docs -D warnings, cargo deny, each fuzz target for 10 s\n  test   the workspace tests (what `ci` runs)\n  bench-test\n         every bench target once in test mode: sanity checks and each case once, no summary (what `ci` runs)\n  codegen [--check] [--spec PATH]\n         regenerate crates/clerk-testing/src/generated/operations.rs, crates/clerk-api/src/generated/\n         and docs/seed-mapping.md from the OpenAPI spec (default spec: ../shared/clerk-spec/bapi-2026-05-12.yml;\n         --check fails if a file is stale)\n  loadbench [--duration SECS] [--rounds N] ...\n         the axum and actix example apps with and without Clerk auth under wrk load on loopback\n         (installs wrk from Debian if missing; see docs/performance.md)\n  icount  instructions per verification and per request under callgrind, against the bare RSA check\n         (needs valgrind; see docs/performance.md)\n  fuzz [--seconds N] [--no-sanitizer] [TARGET]\n         the cargo-fuzz targets of fuzz/, each (or TARGET) for N seconds (default 30); needs nightly and\n         cargo-fuzz; --no-sanitizer: what ci runs"
     );
 }
 
@@ -118,6 +118,7 @@ fn ci() -> Result<(), String> {
     bench_test()?;
     run("doc", cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"))?;
     deny()?;
+    fuzz::brief()?;
     Ok(())
 }
 
